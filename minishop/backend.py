@@ -20,6 +20,10 @@ import os
 
 import numpy
 
+# NumPy itself, for host-side work that stays on the CPU whatever the backend: loading data with pandas,
+# tokenizing text, building index arrays before they are sent to the device with asarray().
+np = numpy
+
 _BACKENDS = ("numpy", "cupy")
 _DTYPES = ("float32", "float64")
 
