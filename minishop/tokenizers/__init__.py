@@ -1,0 +1,21 @@
+"""Tokenizers: a byte-level BPE for product text and an item vocabulary for shopping histories.
+
+Read in this order: pretokenize.py (cut text into chunks), base.py (count pairs, merge a pair),
+naive_bpe.py (the obvious trainer), training.py (the fast one), bpe.py (the tokenizer), items.py.
+"""
+
+from minishop.tokenizers.bpe import BPETokenizer
+from minishop.tokenizers.items import ItemVocab
+from minishop.tokenizers.naive_bpe import train_naive
+from minishop.tokenizers.pretokenize import DEFAULT_SPECIAL_TOKENS, SPLIT_PATTERN, pretokenize
+from minishop.tokenizers.training import train_merges
+
+__all__ = [
+    "BPETokenizer",
+    "ItemVocab",
+    "DEFAULT_SPECIAL_TOKENS",
+    "SPLIT_PATTERN",
+    "pretokenize",
+    "train_merges",
+    "train_naive",
+]
