@@ -1,0 +1,48 @@
+"""A plain-text table comparing recommenders side by side, under both protocols.
+
+    results = {"model": evaluate_all(model, split), "popular": evaluate_all(popular, split)}
+    print(format_table(results))
+
+    protocol: full = all items (honest) | sampled = target + 100 negatives (SASRec paper)
+    recommender  full NDCG@10  full HR@10  sampled NDCG@10  sampled HR@10
+    model               0.0712      0.1243           0.5360         0.7410
+    popular             0.0050      0.0102           0.2790         0.4910
+"""
+
+
+def format_table(results, metrics=("NDCG@10", "HR@10"), protocols=("full", "sampled")):
+    """results: {name: {"full": {...}, "sampled": {...}}} -> an aligned text table, one row per name.
+
+    A protocol missing for some name shows as "-". The first line says what each protocol means.
+    """
+    columns = [(protocol, metric) for protocol in protocols for metric in metrics]
+    header = ["recommender"] + [f"{protocol} {metric}" for protocol, metric in columns]
+    rows = []
+    for name, by_protocol in results.items():
+        cells = [str(name)]
+        for protocol, metric in columns:
+            value = by_protocol.get(protocol, {}).get(metric)
+            cells.append("-" if value is None else f"{value:.4f}")
+        rows.append(cells)
+
+    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
+    lines = [_legend(results, protocols)]
+    for row in [header] + rows:
+        first = row[0].ljust(widths[0])
+        rest = [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
+        lines.append("  ".join([first] + rest))
+    return "\n".join(lines)
+
+
+def _legend(results, protocols):
+    """One line naming each protocol, with the number of negatives and users taken from the results."""
+    parts = []
+    for protocol in protocols:
+        example = next((r[protocol] for r in results.values() if protocol in r), {})
+        n_users = example.get("n_users", "?")
+        if protocol == "full":
+            excluded = "history excluded" if example.get("exclude_history", True) else "history kept"
+            parts.append(f"full = target vs all items, {excluded} (honest)")
+        else:
+            parts.append(f"sampled = target vs {example.get('n_negatives', '?')} random unseen items (SASRec paper)")
+    return "protocol: " + " | ".join(parts) + f"; {n_users} users, pessimistic ties"
