@@ -1,0 +1,59 @@
+"""Regenerate every lesson notebook (.ipynb) from its source of truth, a jupytext "percent" .py file.
+
+    python lessons/build.py           # write lessons/NN_slug.ipynb and lessons/solutions/*.ipynb
+    python lessons/build.py --check   # write nothing; exit 1 listing the notebooks that are out of date
+
+The .py files are what you edit and what diffs well in review; the .ipynb files are committed without
+outputs so that the course renders on GitHub and opens in Jupyter with no extra step. The test suite
+runs `--check`'s logic, so a lesson whose notebook was not rebuilt fails CI.
+"""
+
+import argparse
+import pathlib
+import sys
+
+import jupytext
+
+LESSONS_DIR = pathlib.Path(__file__).resolve().parent
+
+
+def lesson_sources():
+    """Every lesson and solutions source: lessons/NN_*.py and lessons/solutions/NN_*.py, sorted."""
+    sources = sorted(LESSONS_DIR.glob("[0-9][0-9]_*.py"))
+    sources += sorted((LESSONS_DIR / "solutions").glob("[0-9][0-9]_*.py"))
+    return sources
+
+
+def notebook_text(source):
+    """The .ipynb text (no outputs) that the percent-format file `source` should produce."""
+    notebook = jupytext.read(source, fmt="py:percent")
+    notebook.metadata.setdefault("kernelspec", {"display_name": "Python 3", "language": "python", "name": "python3"})
+    notebook.metadata["jupytext"] = {"formats": "ipynb,py:percent"}  # Jupyter + jupytext keep the pair in sync
+    return jupytext.writes(notebook, fmt="ipynb")
+
+
+def out_of_date(source):
+    """True when `source`'s paired .ipynb is missing or differs from what build would write."""
+    target = source.with_suffix(".ipynb")
+    return not target.exists() or target.read_text(encoding="utf-8") != notebook_text(source)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
+    args = parser.parse_args(argv)
+    stale = [source for source in lesson_sources() if out_of_date(source)]
+    if args.check:
+        for source in stale:
+            print(f"out of date: {source.with_suffix('.ipynb').relative_to(LESSONS_DIR.parent)} "
+                  f"(run: python lessons/build.py)")
+        return 1 if stale else 0
+    for source in stale:
+        source.with_suffix(".ipynb").write_text(notebook_text(source), encoding="utf-8")
+        print(f"wrote {source.with_suffix('.ipynb').relative_to(LESSONS_DIR.parent)}")
+    print(f"{len(lesson_sources())} notebooks, {len(stale)} rebuilt")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
