@@ -140,6 +140,29 @@ def rng():
     return _state["rng"]
 
 
+def scatter_add_rows(n_rows, indices, values):
+    """out[indices[i]] += values[i] for every i, REPEATED indices summing: (N,), (N, D) -> (n_rows, D).
+
+    The backward of every gather (embedding lookup, x[ids]). On NumPy `np.add.at` does this but is
+    2-3x slower than sorting the indices and summing each run of equal ones with `np.add.reduceat`.
+    On CuPy the GPU's atomic adds (cupyx.scatter_add) are the fast way. Indices must be in [0, n_rows).
+    """
+    xp = _state["xp"]
+    out = xp.zeros((n_rows,) + values.shape[1:], dtype=values.dtype)
+    if indices.size == 0:
+        return out
+    if _state["name"] == "cupy":
+        import cupyx
+
+        cupyx.scatter_add(out, indices, values)
+        return out
+    order = numpy.argsort(indices, kind="stable")
+    sorted_indices = indices[order]
+    run_starts = numpy.flatnonzero(numpy.concatenate(([True], sorted_indices[1:] != sorted_indices[:-1])))
+    out[sorted_indices[run_starts]] = numpy.add.reduceat(values[order], run_starts, axis=0)
+    return out
+
+
 def _backend_from_environment():
     name = os.environ.get("MINISHOP_BACKEND", "numpy").strip().lower() or "numpy"
     if name != "numpy":

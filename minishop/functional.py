@@ -1,0 +1,397 @@
+"""Fused operations: each one a SINGLE graph node whose backward is derived by hand.
+
+Why fuse? Autograd through elementary ops works (softmax = exp(x - max) / sum(exp(...))), but it
+stores every intermediate array and walks many nodes. A fused op keeps only what its backward needs,
+computes the gradient from a closed-form expression, and uses the numerically stable form
+(log-sum-exp) so large logits never overflow.
+
+Reverse-mode autodiff recap (see tensor.py): a node's backward receives g = dL/d(output) and returns
+dL/d(input) = g * d(output)/d(input) (the chain rule). Each docstring below states that derivative.
+Backward runs in reverse topological order, so g is complete before the node uses it.
+
+Shapes: `...` is any number of leading axes, C classes, D features. dtype is preserved (float32 in,
+float32 out) and Python scalars never promote arrays to float64.
+"""
+
+import math
+
+from minishop import backend
+from minishop.tensor import Tensor, _as_bool_mask, _unbroadcast, matmul  # noqa: F401  (matmul re-exported)
+
+
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _int_array(ids, where):
+    ids = ids.data if isinstance(ids, Tensor) else backend.asarray(ids)
+    if ids.dtype.kind not in "iu":
+        raise ValueError(f"{where}: expected an integer array of ids, got dtype {ids.dtype}")
+    return ids
+
+
+# ----- elementwise ------------------------------------------------------------------------------
+def relu(x):
+    """max(x, 0); derivative 1 where x > 0, else 0."""
+    return _tensor(x).relu()
+
+
+def tanh(x):
+    """tanh(x); derivative 1 - tanh(x)^2."""
+    return _tensor(x).tanh()
+
+
+def exp(x):
+    """e^x; derivative e^x."""
+    return _tensor(x).exp()
+
+
+def log(x):
+    """ln(x); derivative 1/x."""
+    return _tensor(x).log()
+
+
+def sqrt(x):
+    """sqrt(x); derivative 1 / (2 sqrt(x))."""
+    return _tensor(x).sqrt()
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x), computed without overflow; derivative s (1 - s)."""
+    x = _tensor(x)
+    xp = backend.xp()
+    e = xp.exp(-xp.abs(x.data))  # in (0, 1]: never overflows
+    s = xp.where(x.data >= 0, 1, e) / (1 + e)
+    out = x._child(s, (x,), "sigmoid")
+    return out._record(lambda g: (g * s * (1 - s),))
+
+
+_GELU_C = math.sqrt(2.0 / math.pi)
+_GELU_K = 0.044715
+
+
+def gelu(x):
+    """GELU, tanh approximation (PyTorch approximate="tanh"):
+
+        y = 0.5 x (1 + t),  t = tanh(u),  u = c (x + k x^3),  c = sqrt(2/pi), k = 0.044715
+        dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 k x^2)
+    """
+    x = _tensor(x)
+    xp = backend.xp()
+    X = x.data
+    t = X * X  # x^2
+    t *= _GELU_C * _GELU_K
+    t += _GELU_C
+    t *= X  # u = c x + c k x^3
+    xp.tanh(t, out=t)  # t = tanh(u)
+    y = t + 1
+    y *= X
+    y *= 0.5
+    out = x._child(y, (x,), "gelu")
+
+    def _backward(g):
+        x2 = X * X
+        du = x2 * (3 * _GELU_C * _GELU_K)
+        du += _GELU_C  # du/dx = c (1 + 3 k x^2)
+        du *= 1 - t * t  # dtanh/du
+        du *= X
+        du += 1 + t
+        du *= 0.5
+        du *= g
+        return (du,)
+
+    return out._record(_backward)
+
+
+# ----- softmax family -----------------------------------------------------------------------------
+def _log_softmax_array(z, axis):
+    """log softmax(z) = z - max - log(sum(exp(z - max))), the stable log-sum-exp form."""
+    xp = backend.xp()
+    shifted = z - z.max(axis=axis, keepdims=True)
+    shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
+
+
+def softmax(x, axis=-1):
+    """y = exp(x - max) / sum(exp(x - max)) along `axis`.
+
+    Backward: dx = y * (g - sum(g * y)) (the Jacobian diag(y) - y y^T applied to g).
+    """
+    x = _tensor(x)
+    xp = backend.xp()
+    y = x.data - x.data.max(axis=axis, keepdims=True)
+    xp.exp(y, out=y)
+    y /= y.sum(axis=axis, keepdims=True)
+    out = x._child(y, (x,), "softmax")
+
+    def _backward(g):
+        gy = g * y
+        gy -= y * gy.sum(axis=axis, keepdims=True)
+        return (gy,)
+
+    return out._record(_backward)
+
+
+def log_softmax(x, axis=-1):
+    """y = x - logsumexp(x) along `axis`.
+
+    Backward: dx = g - softmax(x) * sum(g), with softmax(x) = exp(y).
+    """
+    x = _tensor(x)
+    xp = backend.xp()
+    y = _log_softmax_array(x.data, axis)
+    out = x._child(y, (x,), "log_softmax")
+
+    def _backward(g):
+        grad = xp.exp(y)
+        grad *= -g.sum(axis=axis, keepdims=True)
+        grad += g
+        return (grad,)
+
+    return out._record(_backward)
+
+
+# ----- normalisation and regularisation -------------------------------------------------------------
+def layer_norm(x, weight=None, bias=None, eps=1e-5):
+    """Normalise the last axis to mean 0, variance 1, then scale and shift: (..., D) -> (..., D).
+
+        mu = mean(x), var = mean((x - mu)^2), xhat = (x - mu) / sqrt(var + eps), y = xhat * w + b
+    Backward, with gh = g * w:
+        dx = (gh - mean(gh) - xhat * mean(gh * xhat)) / sqrt(var + eps)
+        dw = sum over rows of g * xhat,  db = sum over rows of g
+    """
+    x = _tensor(x)
+    xp = backend.xp()
+    X = x.data
+    D = X.shape[-1]
+    xhat = X - X.mean(axis=-1, keepdims=True)  # (..., D) centred
+    var = (xhat * xhat).mean(axis=-1, keepdims=True)  # (..., 1)
+    rstd = xp.sqrt(var + eps)
+    xp.divide(1, rstd, out=rstd)  # (..., 1) 1 / sqrt(var + eps)
+    xhat *= rstd
+    y = xhat * weight.data if weight is not None else xhat.copy()
+    if bias is not None:
+        y += bias.data
+    parents = tuple(p for p in (x, weight, bias) if p is not None)
+    out = x._child(y, parents, "layer_norm")
+
+    def _backward(g):
+        grads = []
+        if x.requires_grad:
+            gh = g * weight.data if weight is not None else g.copy()  # (..., D)
+            mean_gh_xhat = (gh * xhat).mean(axis=-1, keepdims=True)  # (..., 1)
+            gh -= gh.mean(axis=-1, keepdims=True)
+            gh -= xhat * mean_gh_xhat
+            gh *= rstd
+            grads.append(gh)
+        else:
+            grads.append(None)
+        if weight is not None:
+            grads.append((g * xhat).reshape(-1, D).sum(axis=0) if weight.requires_grad else None)
+        if bias is not None:
+            grads.append(g.reshape(-1, D).sum(axis=0) if bias.requires_grad else None)
+        return tuple(grads)
+
+    return out._record(_backward)
+
+
+def dropout(x, p=0.5, training=True):
+    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p).
+
+    The mask is drawn once from backend.rng() (in the tensor's own dtype, the cheap draw) and reused
+    by backward: dx = g * mask / (1 - p). Identity when not training or p == 0.
+    """
+    x = _tensor(x)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout(p={p!r}): expected a probability in [0, 1]")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = 1.0 - p
+    scale = 1.0 / keep
+    dtype = x.dtype if x.dtype.kind == "f" else backend.default_dtype()
+    mask = backend.rng().random(x.shape, dtype=dtype) < keep  # bool: 1 byte per element
+    y = x.data * mask
+    y *= scale
+    out = x._child(y, (x,), "dropout")
+
+    def _backward(g):
+        grad = g * mask
+        grad *= scale
+        return (grad,)
+
+    return out._record(_backward)
+
+
+# ----- lookups and losses -------------------------------------------------------------------------
+def embedding(weight, ids):
+    """Rows of `weight` (V, D) picked by integer `ids` (...) -> (..., D).
+
+    Backward: dweight[v] = sum of g at every position whose id is v (a scatter-add; repeated ids sum).
+    """
+    ids = _int_array(ids, "embedding(ids=...)")
+    V = weight.shape[0]
+    if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= V):
+        raise ValueError(f"embedding(ids=...): ids must be in [0, {V}), got min {int(ids.min())}, max {int(ids.max())}")
+    xp = backend.xp()
+    out = weight._child(xp.take(weight.data, ids, axis=0), (weight,), "embedding")  # (..., D)
+
+    def _backward(g):
+        return (backend.scatter_add_rows(V, ids.reshape(-1), g.reshape(ids.size, -1)).reshape(weight.shape),)
+
+    return out._record(_backward)
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction, where):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{where}(reduction={reduction!r}): expected one of {_REDUCTIONS}")
+
+
+def cross_entropy(logits, targets, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
+    """Softmax cross-entropy of logits (..., C) against integer targets (...).
+
+    Per position: loss = -sum_c q_c log p_c with p = softmax(logits) and the target distribution
+    q = (1 - s) onehot(target) + s / C (label smoothing s). Positions whose target is `ignore_index`
+    (padding) count for nothing; "mean" divides by the number of the others (NaN if there are none,
+    as in PyTorch). Backward: dlogits = (p - q) * g_position.
+    """
+    _check_reduction(reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy(label_smoothing={label_smoothing!r}): expected a value in [0, 1]")
+    logits = _tensor(logits)
+    targets = _int_array(targets, "cross_entropy(targets=...)")
+    if targets.shape != logits.shape[:-1]:
+        raise ValueError(
+            f"cross_entropy: targets shape {targets.shape} must be logits shape {logits.shape} without its last axis"
+        )
+    xp = backend.xp()
+    C = logits.shape[-1]
+    t = targets.reshape(-1)  # (N,)
+    valid = t != ignore_index  # (N,) bool
+    safe_t = xp.where(valid, t, 0)
+    if safe_t.size and (int(safe_t.min()) < 0 or int(safe_t.max()) >= C):
+        raise ValueError(f"cross_entropy(targets=...): targets must be in [0, {C}) or ignore_index={ignore_index}")
+    rows = xp.arange(t.size)
+    logp = _log_softmax_array(logits.data.reshape(-1, C), axis=1)  # (N, C)
+    losses = logp[rows, safe_t] * -(1.0 - label_smoothing)  # (N,)
+    if label_smoothing:
+        losses -= logp.sum(axis=1) * (label_smoothing / C)
+    dtype = logp.dtype
+    weights = valid.astype(dtype)  # (N,) 1 for real positions, 0 for padding
+    losses *= weights
+    if reduction == "mean":
+        n_valid = int(valid.sum())
+        per_position = 1.0 / n_valid if n_valid else float("nan")
+        value = losses.sum() * per_position
+    elif reduction == "sum":
+        per_position, value = 1.0, losses.sum()
+    else:
+        per_position, value = None, losses.reshape(targets.shape)
+    out = logits._child(value, (logits,), "cross_entropy")
+
+    def _backward(g):
+        grad = xp.exp(logp)  # (N, C) softmax probabilities p
+        grad[rows, safe_t] -= 1.0 - label_smoothing  # p - (1 - s) onehot
+        if label_smoothing:
+            grad -= label_smoothing / C  # p - q
+        coef = weights * (g.reshape(-1) if per_position is None else g * per_position)  # (N,)
+        grad *= coef[:, None]
+        return (grad.reshape(logits.shape),)
+
+    return out._record(_backward)
+
+
+def binary_cross_entropy_with_logits(logits, targets, weight=None, reduction="mean"):
+    """Binary cross-entropy on logits x with targets y in [0, 1], optionally weighted by w.
+
+        loss = max(x, 0) - x y + log(1 + exp(-|x|))     (= -y log s - (1-y) log(1-s), s = sigmoid(x), stable)
+        dloss/dx = s - y
+    "mean" is sum(w * loss) / sum(w) (with w = 1: the plain mean). NOTE: PyTorch's weighted mean divides
+    by the number of elements instead; ours makes a 0/1 padding mask average over real positions only.
+    """
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    logits = _tensor(logits)
+    xp = backend.xp()
+    x = logits.data
+    y = targets.data if isinstance(targets, Tensor) else xp.asarray(targets, dtype=x.dtype)
+    e = xp.exp(-xp.abs(x))  # in (0, 1]
+    losses = xp.maximum(x, 0) - x * y
+    losses += xp.log1p(e)
+    s = xp.where(x >= 0, 1, e) / (1 + e)  # sigmoid(x) without overflow
+    w = None
+    if weight is not None:
+        w = weight.data if isinstance(weight, Tensor) else xp.asarray(weight, dtype=x.dtype)
+        losses = losses * w
+    if reduction == "mean":
+        total_weight = x.size if w is None else float(xp.broadcast_to(w, losses.shape).sum())
+        per_element = 1.0 / total_weight if total_weight else float("nan")
+        value = losses.sum() * per_element
+    elif reduction == "sum":
+        per_element, value = 1.0, losses.sum()
+    else:
+        per_element, value = None, losses
+    out = logits._child(value, (logits,), "bce_with_logits")
+
+    def _backward(g):
+        grad = s - y
+        grad = grad * (g if per_element is None else g * per_element)
+        if w is not None:
+            grad *= w
+        return (_unbroadcast(grad, logits.shape),)
+
+    return out._record(_backward)
+
+
+# ----- selection and joining ------------------------------------------------------------------------
+def masked_fill(x, mask, value):
+    """Where mask (bool, broadcastable to x) is True put `value`; those positions get no gradient."""
+    return _tensor(x).masked_fill(mask, value)
+
+
+def where(condition, a, b):
+    """Elementwise `a` where condition else `b`; the gradient goes to whichever was picked."""
+    condition = _as_bool_mask(condition, "where")
+    xp = backend.xp()
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor(backend.asarray(a))
+    a, b = like._lift(a), like._lift(b)
+    out = like._child(xp.where(condition, a.data, b.data), (a, b), "where")
+
+    def _backward(g):
+        ga = _unbroadcast(xp.where(condition, g, 0), a.shape) if a.requires_grad else None
+        gb = _unbroadcast(xp.where(condition, 0, g), b.shape) if b.requires_grad else None
+        return ga, gb
+
+    return out._record(_backward)
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis. Backward: each input gets its own slice of g."""
+    tensors = [_tensor(t) for t in tensors]
+    xp = backend.xp()
+    out = tensors[0]._child(xp.concatenate([t.data for t in tensors], axis=axis), tuple(tensors), "concatenate")
+    ends, total = [], 0
+    for t in tensors[:-1]:
+        total += t.shape[axis]
+        ends.append(total)
+
+    def _backward(g):
+        return tuple(xp.split(g, ends, axis=axis))
+
+    return out._record(_backward)
+
+
+def stack(tensors, axis=0):
+    """Join same-shaped tensors along a new axis. Backward: input i gets g[..., i, ...] on that axis."""
+    tensors = [_tensor(t) for t in tensors]
+    xp = backend.xp()
+    out = tensors[0]._child(xp.stack([t.data for t in tensors], axis=axis), tuple(tensors), "stack")
+    axis = axis % out.ndim
+
+    def _backward(g):
+        return tuple(g[(slice(None),) * axis + (i,)] for i in range(len(tensors)))
+
+    return out._record(_backward)
