@@ -1,0 +1,93 @@
+"""Load Amazon Reviews JSON Lines (McAuley lab), 2018 or 2023 release, plain or gzip-compressed.
+
+Reviews (one JSON object per line):
+- 2018: reviewerID, asin, overall (1-5), unixReviewTime (seconds), reviewText, summary
+- 2023: user_id, parent_asin (or asin), rating (1-5), timestamp (milliseconds), text, title
+Metadata (optional, `meta=`): 2018 asin, title, category (a list), brand, price; 2023 parent_asin, title,
+main_category, categories, price. Each review becomes one interaction with event "review".
+"""
+
+import json
+
+import pandas as pd
+
+from minishop.data.loaders.base import LoadResult, Lines, from_unix
+
+
+def _review_fields(record):
+    """(user, item, seconds, rating, text) from either release; KeyError/ValueError when malformed."""
+    if "reviewerID" in record:  # 2018
+        return (record["reviewerID"], record["asin"], float(record["unixReviewTime"]), record["overall"],
+                record.get("reviewText") or "")
+    return (record["user_id"], record.get("parent_asin") or record["asin"], float(record["timestamp"]) / 1000.0,
+            record["rating"], record.get("text") or "")
+
+
+def load_amazon_reviews(path, errors="raise"):
+    lines = Lines(path, "load amazon reviews", errors)
+    rows = []
+    for line_no, text in lines.decoded():
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError:
+            lines.fail(line_no, "<line>", "a JSON object", text[:60])
+            continue
+        if not isinstance(record, dict):
+            lines.fail(line_no, "<line>", "a JSON object", text[:60])
+            continue
+        try:
+            user, item, seconds, rating, body = _review_fields(record)
+        except KeyError as missing:
+            lines.fail(line_no, str(missing.args[0]), "this field to be present", None)
+            continue
+        except (TypeError, ValueError):
+            lines.fail(line_no, "timestamp", "a number (unix time)", record.get("unixReviewTime", record.get("timestamp")))
+            continue
+        if not isinstance(rating, (int, float)) or not 1 <= rating <= 5:
+            lines.fail(line_no, "rating", "a number from 1 to 5", rating)
+            continue
+        if not str(user).strip() or not str(item).strip():
+            lines.fail(line_no, "user/item", "non-empty ids", f"{user!r} {item!r}")
+            continue
+        rows.append((str(user), str(item), from_unix(seconds), "review", float(rating), str(body)))
+    frame = pd.DataFrame(rows, columns=["user", "item", "timestamp", "event", "rating", "text"])
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    return frame, lines.finish(len(frame))
+
+
+def _category(record):
+    if "main_category" in record:
+        return record.get("main_category") or ""
+    categories = record.get("category") or record.get("categories") or []
+    if categories and isinstance(categories[0], list):  # 2018 "categories": [[...]]
+        categories = categories[0]
+    return " > ".join(str(c) for c in categories)
+
+
+def load_amazon_meta(path, errors="raise"):
+    lines = Lines(path, "load amazon metadata", errors)
+    rows = []
+    for line_no, text in lines.decoded():
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError:
+            lines.fail(line_no, "<line>", "a JSON object", text[:60])
+            continue
+        item = record.get("parent_asin") or record.get("asin") if isinstance(record, dict) else None
+        if not item:
+            lines.fail(line_no, "asin", "an item id (asin or parent_asin)", text[:60])
+            continue
+        rows.append((str(item), str(record.get("title") or ""), _category(record), str(record.get("brand") or "")))
+    frame = pd.DataFrame(rows, columns=["item", "title", "category", "brand"])
+    return frame, lines.finish(len(frame), allow_empty=True)
+
+
+def load_amazon(path, errors="raise", meta=None):
+    """Reviews from `path` as interactions; item metadata from `meta` when given."""
+    interactions, report = load_amazon_reviews(path, errors)
+    items = None
+    if meta is not None:
+        items, meta_report = load_amazon_meta(meta, errors)
+        report.notes.append(f"{meta_report.step}: {meta_report.rows_in:,} rows read, {meta_report.rows_out:,} "
+                            f"kept, dropped {meta_report.dropped}")
+    return LoadResult(interactions=interactions, items=items, report=report)

@@ -1,0 +1,118 @@
+"""Load the bundled shop (`data/shop/`, written by `python -m minishop.data.synthetic`).
+
+Files: events.csv.gz (the interactions), products.csv (the catalog), reviews.jsonl, users.csv.
+The bundled data is messy on purpose (see data/README.md): a few timestamps are malformed, so loading it with
+errors="raise" stops at the first one; errors="skip" drops and counts them.
+"""
+
+import json
+import os
+
+import pandas as pd
+
+from minishop.data.loaders.base import (LoadResult, Lines, parse_fields, require_columns, to_id,
+                                        to_nonnegative, to_time)
+
+EVENT_COLUMNS = ("timestamp", "user_id", "session_id", "event", "item_id", "order_id")
+PRODUCT_COLUMNS = ("item_id", "title", "category", "brand", "price", "colour", "size", "material", "made_for",
+                   "description")
+
+
+def default_shop_path():
+    """The bundled data/shop folder: $MINISHOP_SHOP_DATA, else data/shop next to the minishop package."""
+    if os.environ.get("MINISHOP_SHOP_DATA"):
+        return os.environ["MINISHOP_SHOP_DATA"]
+    package_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    candidate = os.path.join(os.path.dirname(package_dir), "data", "shop")
+    if not os.path.isdir(candidate):
+        raise FileNotFoundError(f"the bundled shop data was not found at {candidate}; regenerate it with "
+                                "`python -m minishop.data.synthetic --out data/shop` or set MINISHOP_SHOP_DATA")
+    return candidate
+
+
+def _events_file(folder):
+    for name in ("events.csv.gz", "events.csv"):
+        if os.path.exists(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    raise FileNotFoundError(f"{folder}: expected events.csv.gz or events.csv (the shop's interactions)")
+
+
+def load_events(path, errors):
+    lines = Lines(path, "load shop events", errors)
+    col = require_columns(lines, lines.header(), EVENT_COLUMNS)
+    rows = []
+    for line_no, f in lines.rows(len(EVENT_COLUMNS)):
+        values = parse_fields(lines, line_no, [
+            ("timestamp", to_time, f[col["timestamp"]], "a date-time like 2023-05-01 12:30:00"),
+            ("user_id", to_id, f[col["user_id"]], "a non-empty user id"),
+            ("event", to_id, f[col["event"]], "a non-empty event name"),
+            ("item_id", to_id, f[col["item_id"]], "a non-empty item id")])
+        if values is not None:
+            rows.append(values + [f[col["session_id"]], f[col["order_id"]]])
+    frame = pd.DataFrame(rows, columns=["timestamp", "user", "event", "item", "session", "order_id"])
+    frame = frame[["user", "item", "timestamp", "event", "session", "order_id"]]
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    return frame, lines.finish(len(frame))
+
+
+def load_products(path, errors):
+    """The catalog; an empty price is missing (NaN), a negative or non-numeric one is malformed."""
+    lines = Lines(path, "load shop products", errors)
+    col = require_columns(lines, lines.header(), PRODUCT_COLUMNS)
+    rows = []
+    for line_no, f in lines.rows(len(PRODUCT_COLUMNS)):
+        price_text = f[col["price"]]
+        values = parse_fields(lines, line_no, [("item_id", to_id, f[col["item_id"]], "a non-empty item id")])
+        if values is None:
+            continue
+        if price_text.strip():
+            price = parse_fields(lines, line_no, [("price", to_nonnegative, price_text, "a price >= 0")])
+            if price is None:
+                continue
+            values.append(price[0])
+        else:
+            values.append(float("nan"))  # missing, not malformed: kept and reported by the lessons
+        rows.append(values + [f[col[name]] for name in PRODUCT_COLUMNS if name not in ("item_id", "price")])
+    names = ["item", "price"] + [name for name in PRODUCT_COLUMNS if name not in ("item_id", "price")]
+    return pd.DataFrame(rows, columns=names), lines.finish(len(rows))
+
+
+def load_reviews(path, errors):
+    """reviews.jsonl: one JSON object per line with user_id, item_id, rating (1-5), text, timestamp."""
+    lines = Lines(path, "load shop reviews", errors)
+    rows = []
+    for line_no, text in lines.decoded():
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError:
+            lines.fail(line_no, "<line>", "a JSON object", text[:60])
+            continue
+        if not isinstance(record, dict):
+            lines.fail(line_no, "<line>", "a JSON object", text[:60])
+            continue
+        rating = record.get("rating")
+        if not isinstance(rating, int) or not 1 <= rating <= 5:
+            lines.fail(line_no, "rating", "an integer 1-5", rating)
+            continue
+        values = parse_fields(lines, line_no, [
+            ("user_id", to_id, str(record.get("user_id", "")), "a non-empty user id"),
+            ("item_id", to_id, str(record.get("item_id", "")), "a non-empty item id"),
+            ("timestamp", to_time, str(record.get("timestamp", "")), "a date-time")])
+        if values is not None:
+            rows.append(values[:2] + [values[2], rating, str(record.get("text") or "")])
+    frame = pd.DataFrame(rows, columns=["user", "item", "timestamp", "rating", "text"])
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    return frame, lines.finish(len(frame), allow_empty=True)
+
+
+def load_shop(path=None, errors="raise"):
+    """Load the shop folder `path` (default: the bundled data/shop). Interactions are its events."""
+    folder = path or default_shop_path()
+    interactions, report = load_events(_events_file(folder), errors)
+    items, items_report = load_products(os.path.join(folder, "products.csv"), errors)
+    reviews, reviews_report = load_reviews(os.path.join(folder, "reviews.jsonl"), errors)
+    users_path = os.path.join(folder, "users.csv")
+    users = pd.read_csv(users_path, dtype=str, keep_default_na=False) if os.path.exists(users_path) else None
+    for side in (items_report, reviews_report):
+        report.notes.append(f"{side.step}: {side.rows_in:,} rows read, {side.rows_out:,} kept, dropped {side.dropped}")
+    return LoadResult(interactions=interactions, items=items, report=report, reviews=reviews, users=users)

@@ -1,0 +1,180 @@
+"""Cleaning steps for an interactions table. Each step returns (new table, Report) and never drops a row
+without counting it under a reason, so that rows_in == rows_out + sum(dropped) holds step by step.
+
+Order used by `prepare` for the bundled shop:
+    normalise_events -> drop_missing -> deduplicate -> drop_bots -> handle_cancellations -> keep_events
+    -> collapse_repeats -> k_core
+"""
+
+import hashlib
+import unicodedata
+
+import pandas as pd
+
+from minishop import backend
+from minishop.data.report import Report
+
+BUY_EVENTS = ("view", "add_to_cart", "purchase")
+
+
+def normalise_text(text):
+    """Unicode NFKC, lower case, runs of whitespace to one space, spaces around '>' made uniform."""
+    if not isinstance(text, str):
+        return text
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = " > ".join(part.strip() for part in text.split(">"))
+    return " ".join(text.split())
+
+
+def normalise_events(frame):
+    """Event names like ' View ', 'PURCHASE', 'Add_To_Cart' -> 'view', 'purchase', 'add_to_cart'."""
+    report = Report("normalise event names", len(frame), len(frame))
+    cleaned = frame["event"].astype(str).str.strip().str.lower()
+    changed = int((cleaned != frame["event"]).sum())
+    report.notes.append(f"rewrote {changed:,} event names")
+    return frame.assign(event=cleaned), report
+
+
+def normalise_categories(items):
+    """Category paths like '  ELECTRONICS>phones ' -> 'electronics > phones' (items table; nothing dropped)."""
+    report = Report("normalise categories", len(items), len(items))
+    cleaned = items["category"].map(normalise_text)
+    report.notes.append(f"rewrote {int((cleaned != items['category']).sum()):,} category values")
+    return items.assign(category=cleaned), report
+
+
+def drop_missing(frame, columns=("user", "item", "timestamp")):
+    """Rows missing any of `columns` cannot be placed in a sequence."""
+    report = Report("drop missing values", len(frame), 0)
+    keep = pd.Series(True, index=frame.index)
+    for column in columns:
+        missing = frame[column].isna() & keep
+        report.drop(f"missing {column}", int(missing.sum()))
+        keep &= ~missing
+    out = frame[keep]
+    report.rows_out = len(out)
+    return out, report.check()
+
+
+def deduplicate(frame, columns=None):
+    """Exact duplicate rows (same values in `columns`, default all) keep their first copy."""
+    report = Report("deduplicate", len(frame), 0)
+    duplicated = frame.duplicated(subset=list(columns) if columns else None, keep="first")
+    report.drop("exact duplicate of an earlier row", int(duplicated.sum()))
+    out = frame[~duplicated]
+    report.rows_out = len(out)
+    return out, report.check()
+
+
+def drop_bots(frame, max_events=1000):
+    """Rule: a user with more than `max_events` events is a bot or crawler; all their rows are dropped.
+
+    In the bundled shop the busiest real shopper has a few hundred events, the planted bots 1,500 or more.
+    """
+    report = Report(f"drop bots (> {max_events} events)", len(frame), 0)
+    counts = frame["user"].map(frame["user"].value_counts())
+    is_bot = counts > max_events
+    report.drop(f"user with more than {max_events} events", int(is_bot.sum()))
+    report.notes.append(f"{frame.loc[is_bot, 'user'].nunique():,} users flagged as bots")
+    out = frame[~is_bot]
+    report.rows_out = len(out)
+    return out, report.check()
+
+
+def handle_cancellations(frame):
+    """A purchase that is cancelled or returned did not really satisfy the shopper: drop it and its
+    cancel/return row. Pairs by order_id when present, else by the latest earlier purchase of the same
+    (user, item). A `status` column (SQLite orders) of cancelled/returned drops that row directly."""
+    report = Report("handle cancellations and returns", len(frame), 0)
+    drop = pd.Series(False, index=frame.index)
+    if "status" in frame.columns:
+        for status in ("cancelled", "returned"):
+            hit = frame["status"] == status
+            report.drop(f"order {status}", int(hit.sum()))
+            drop |= hit
+    undo = frame[frame["event"].isin(("cancel", "return"))]
+    purchases = frame[frame["event"] == "purchase"]
+    has_order = "order_id" in frame.columns
+    by_order = purchases[purchases["order_id"].astype(str) != ""].groupby("order_id").groups if has_order else {}
+    for index, row in undo.iterrows():
+        drop[index] = True
+        report.drop(f"{row['event']} event")
+        key = row["order_id"] if has_order else ""
+        if key in by_order:
+            matches = [i for i in by_order[key] if not drop[i]]
+        else:
+            earlier = purchases[(purchases["user"] == row["user"]) & (purchases["item"] == row["item"])
+                                & (purchases["timestamp"] <= row["timestamp"])]
+            matches = [i for i in earlier.index[::-1] if not drop[i]][:1]
+        for i in matches:
+            drop[i] = True
+            report.drop(f"purchase undone by a {row['event']}")
+        if not matches:
+            report.notes.append(f"a {row['event']} for user {row['user']} item {row['item']} had no purchase")
+    out = frame[~drop]
+    report.rows_out = len(out)
+    return out, report.check()
+
+
+def keep_events(frame, events=BUY_EVENTS):
+    """Keep only the event types a next-item model learns from."""
+    report = Report(f"keep events {list(events)}", len(frame), 0)
+    keep = frame["event"].isin(events)
+    for event, n in frame.loc[~keep, "event"].value_counts().sort_index().items():
+        report.drop(f"event type {event!r}", int(n))
+    out = frame[keep]
+    report.rows_out = len(out)
+    return out, report.check()
+
+
+def sort_chronologically(frame):
+    """Stable sort by (user, timestamp): rows with equal times keep their file order."""
+    return frame.sort_values(["user", "timestamp"], kind="stable")
+
+
+def collapse_repeats(frame):
+    """Consecutive events of one user on the same item (view, view, add_to_cart, purchase) -> the first one."""
+    report = Report("collapse consecutive repeats", len(frame), 0)
+    ordered = sort_chronologically(frame)
+    same = (ordered["user"].values[1:] == ordered["user"].values[:-1]) & \
+           (ordered["item"].values[1:] == ordered["item"].values[:-1])
+    repeat = backend.np.concatenate([[False], same])
+    report.drop("same item as the user's previous event", int(repeat.sum()))
+    out = ordered[~repeat]
+    report.rows_out = len(out)
+    return out, report.check()
+
+
+def k_core(frame, min_user_count=5, min_item_count=5):
+    """Drop users with fewer than `min_user_count` rows and items with fewer than `min_item_count`, repeatedly,
+    until neither rule removes anything (a fixed point: every kept user and item meets its minimum)."""
+    report = Report(f"k-core (users >= {min_user_count}, items >= {min_item_count})", len(frame), 0)
+    rounds = 0
+    while True:
+        rounds += 1
+        item_counts = frame["item"].map(frame["item"].value_counts())
+        rare_item = item_counts < min_item_count
+        report.drop(f"item with fewer than {min_item_count} rows", int(rare_item.sum()))
+        frame = frame[~rare_item]
+        user_counts = frame["user"].map(frame["user"].value_counts())
+        rare_user = user_counts < min_user_count
+        report.drop(f"user with fewer than {min_user_count} rows", int(rare_user.sum()))
+        frame = frame[~rare_user]
+        if not rare_item.any() and not rare_user.any():
+            break
+    report.notes.append(f"fixed point after {rounds} rounds")
+    report.rows_out = len(frame)
+    return frame, report.check()
+
+
+def pseudonymise(frame, salt, column="user"):
+    """Replace raw ids with the first 16 hex digits of sha256(salt + id): stable for one salt, not reversible
+    without it. Share the processed data, keep the salt secret."""
+    if not salt:
+        raise ValueError("pseudonymise(salt=...): a non-empty secret salt is needed (without it ids can be "
+                         "recovered by hashing guesses)")
+    report = Report("pseudonymise", len(frame), len(frame))
+    unique = frame[column].astype(str).unique()
+    mapping = {raw: hashlib.sha256((salt + raw).encode("utf-8")).hexdigest()[:16] for raw in unique}
+    report.notes.append(f"hashed {len(mapping):,} distinct {column} ids")
+    return frame.assign(**{column: frame[column].astype(str).map(mapping)}), report
