@@ -9,6 +9,7 @@ runs `--check`'s logic, so a lesson whose notebook was not rebuilt fails CI.
 """
 
 import argparse
+import hashlib
 import pathlib
 import sys
 
@@ -29,6 +30,13 @@ def notebook_text(source):
     notebook = jupytext.read(source, fmt="py:percent")
     notebook.metadata.setdefault("kernelspec", {"display_name": "Python 3", "language": "python", "name": "python3"})
     notebook.metadata["jupytext"] = {"formats": "ipynb,py:percent"}  # Jupyter + jupytext keep the pair in sync
+    seen = set()
+    for cell in notebook.cells:  # stable cell ids (jupytext draws random ones): a hash of the cell's text
+        cell_id = hashlib.sha1(cell.source.encode("utf-8")).hexdigest()[:8]
+        while cell_id in seen:
+            cell_id = hashlib.sha1(cell_id.encode("utf-8")).hexdigest()[:8]
+        seen.add(cell_id)
+        cell.id = cell_id
     return jupytext.writes(notebook, fmt="ipynb")
 
 

@@ -1,0 +1,361 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 6 — Backpropagation and gradient checking
+#
+# Training a recommender means nudging hundreds of thousands of numbers so that a loss goes down. To know
+# which way to nudge each number we need the **gradient** of the loss with respect to all of them, and we
+# need it fast: about the cost of one forward pass. Reverse-mode automatic differentiation —
+# *backpropagation* — does exactly that by applying the chain rule over the **computation graph**.
+#
+# This lesson builds backpropagation for scalars in 30 lines, then looks at how minishop does it for
+# arrays, derives one op's backward by hand (softmax), and checks gradients the way every op in minishop
+# is checked: against **finite differences**.
+#
+# **Learning goals.** After this lesson you can
+# 1. draw the computation graph of an expression and run the chain rule backwards over it;
+# 2. write a tiny scalar autograd engine (`Value`) and compare it with `minishop.Tensor`;
+# 3. derive and code the backward of the softmax as a vector–Jacobian product;
+# 4. compute numerical gradients by central differences, and choose the step size $\varepsilon$;
+# 5. use `minishop.gradcheck`, and read its message when a backward is wrong.
+#
+# **Prerequisites.** Derivatives of one variable and the chain rule; NumPy arrays; lesson 5 (softmax).
+#
+# **Run time:** about 10 seconds on a laptop CPU.
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import minishop
+import minishop.functional as F
+from minishop import Tensor
+from checks import check_close, check_function
+
+minishop.manual_seed(0)
+rng = np.random.default_rng(0)
+np.set_printoptions(precision=4, suppress=True)
+
+# %% [markdown]
+# ## 1. A computation graph and the chain rule
+#
+# Take $f(a, b, c) = \tanh(a b + c)$. A computer evaluates it in small steps, each a node of a graph:
+#
+# $$p = a\cdot b, \qquad u = p + c, \qquad f = \tanh(u).$$
+#
+# Each step knows its **local** derivative: $\partial p/\partial a = b$, $\partial u/\partial p = 1$,
+# $\partial f/\partial u = 1 - \tanh^2 u$. The chain rule multiplies local derivatives along the path from
+# the output back to an input:
+#
+# $$\frac{\partial f}{\partial a} = \frac{\partial f}{\partial u}\,\frac{\partial u}{\partial p}\,\frac{\partial p}{\partial a} = (1 - \tanh^2 u)\cdot 1 \cdot b .$$
+#
+# Backpropagation computes these products **once** for all inputs, walking the graph from the output:
+# each node receives $\partial f/\partial(\text{node})$ from the nodes that used it (*summing* when a value
+# is used several times), multiplies by its local derivative and passes the result to its parents. To visit
+# a node only after every user has sent its share, we walk the nodes in reverse **topological order**.
+#
+# Here is the whole idea as a class, in the spirit of Karpathy's micrograd:
+
+# %%
+class Value:
+    """A scalar that remembers how it was computed, so it can backpropagate."""
+
+    def __init__(self, data, parents=(), op="", label=""):
+        self.data, self.grad = float(data), 0.0
+        self.parents, self.op, self.label = parents, op, label
+        self._backward = lambda: None  # sends self.grad to the parents, times the local derivative
+
+    def __add__(self, other):
+        out = Value(self.data + other.data, (self, other), "+")
+
+        def _backward():  # d(a+b)/da = d(a+b)/db = 1
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        out = Value(self.data * other.data, (self, other), "×")
+
+        def _backward():  # d(ab)/da = b, d(ab)/db = a
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = Value(t, (self,), "tanh")
+
+        def _backward():  # d tanh(x)/dx = 1 - tanh(x)^2
+            self.grad += (1 - t * t) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        """Topological order by an explicit-stack depth-first search (no recursion), then the chain rule in reverse."""
+        order, visited, stack = [], set(), [(self, False)]
+        while stack:
+            node, parents_done = stack.pop()
+            if parents_done:
+                order.append(node)  # all its parents are already in `order`
+            elif node not in visited:
+                visited.add(node)
+                stack.append((node, True))
+                stack.extend((parent, False) for parent in node.parents)
+        self.grad = 1.0  # df/df
+        for node in reversed(order):
+            node._backward()
+        return order
+
+
+a, b, c = Value(0.5, label="a"), Value(-1.5, label="b"), Value(0.8, label="c")
+p = a * b
+p.label = "p = a×b"
+u = p + c
+u.label = "u = p+c"
+f = u.tanh()
+f.label = "f = tanh(u)"
+order = f.backward()
+for node in order:
+    print(f"{node.label:12s} value {node.data:+.4f}   df/d(node) {node.grad:+.4f}")
+
+# %% [markdown]
+# The graph, with each node's value (top) and gradient (bottom, in red) after `backward()`:
+
+# %%
+positions = {a: (0, 2), b: (0, 1), c: (0, 0), p: (1, 1.5), u: (2, 0.75), f: (3, 0.75)}
+fig, ax = plt.subplots(figsize=(9, 3.5))
+for node, (x_pos, y_pos) in positions.items():
+    for parent in node.parents:
+        px, py = positions[parent]
+        ax.annotate("", xy=(x_pos - 0.18, y_pos), xytext=(px + 0.18, py),
+                    arrowprops=dict(arrowstyle="->", color="gray"))
+    ax.text(x_pos, y_pos, f"{node.label}\n{node.data:+.3f}", ha="center", va="center",
+            bbox=dict(boxstyle="round", facecolor="lightyellow"))
+    ax.text(x_pos, y_pos - 0.33, f"grad {node.grad:+.3f}", ha="center", color="crimson")
+ax.set_xlim(-0.5, 3.5)
+ax.set_ylim(-0.6, 2.5)
+ax.axis("off")
+ax.set_title("forward: values flow right  ·  backward: gradients flow left")
+plt.show()
+
+# %% [markdown]
+# ### Exercise 1 — the chain rule by hand
+# Using only the chain rule and the values printed above ($a = 0.5$, $b=-1.5$, $c = 0.8$), compute
+# $\partial f/\partial b$ **as a formula** in NumPy/`math` (do not read it off the `Value` output!) and
+# store the number in `df_db`.
+
+# %%
+df_db = None  # your code here
+
+# %%
+_a, _b, _c = (Tensor(np.array(v), requires_grad=True) for v in (0.5, -1.5, 0.8))
+(_a * _b + _c).tanh().backward()
+check_close(df_db, _b.grad, name="df_db", hint="df/db = (1 - tanh(u)**2) * a with u = a*b + c")
+
+# %% [markdown]
+# ## 2. The same graph in minishop
+#
+# `minishop.Tensor` does the same for arrays. Each op records its parents and a `_backward` function
+# beside its forward code (read `minishop/tensor.py`, which starts with this very explanation). We get the
+# same three gradients:
+
+# %%
+ta, tb, tc = (Tensor(np.array(v), requires_grad=True) for v in (0.5, -1.5, 0.8))  # float64 scalars
+tf = (ta * tb + tc).tanh()
+tf.backward()
+print("minishop:", ta.grad, tb.grad, tc.grad)
+print("Value:   ", a.grad, b.grad, c.grad)
+
+# %% [markdown]
+# ## 3. Arrays: the backward is a vector–Jacobian product
+#
+# For arrays, each node receives $G = \partial L/\partial Y$ (same shape as its output $Y$) and must return
+# $\partial L/\partial X$ for each input (same shape as that input). It never builds the full Jacobian.
+# For a matrix product $Y = XW$ with $X$ of shape $(N, D)$ and $W$ of shape $(D, M)$:
+#
+# $$\frac{\partial L}{\partial X} = G\,W^\top \;\;(N, D), \qquad \frac{\partial L}{\partial W} = X^\top G \;\;(D, M).$$
+#
+# A trick to remember it: these are the only products of $G$ with the other factor that have the right shape.
+
+# %%
+X_np, W_np = rng.standard_normal((4, 3)), rng.standard_normal((3, 2))  # (N=4, D=3), (D=3, M=2)
+G_np = rng.standard_normal((4, 2))  # pretend dL/dY
+Xt, Wt = Tensor(X_np, requires_grad=True), Tensor(W_np, requires_grad=True)
+(Xt @ Wt).backward(G_np)  # backward with a given upstream gradient G
+print("dL/dX = G Wᵀ:", np.allclose(Xt.grad, G_np @ W_np.T), "   dL/dW = Xᵀ G:", np.allclose(Wt.grad, X_np.T @ G_np))
+
+# %% [markdown]
+# ## 4. Deriving one op's backward: the softmax
+#
+# For one row, $y_i = e^{x_i} / \sum_k e^{x_k}$. Its Jacobian is
+#
+# $$\frac{\partial y_i}{\partial x_j} = y_i(\delta_{ij} - y_j),$$
+#
+# (differentiate the quotient: the numerator gives $y_i\delta_{ij}$, the denominator $-y_i y_j$). Given
+# the upstream gradient $g = \partial L / \partial y$, the vector–Jacobian product is
+#
+# $$\frac{\partial L}{\partial x_j} = \sum_i g_i\, y_i(\delta_{ij} - y_j) = y_j\Big(g_j - \sum_i g_i y_i\Big).$$
+#
+# No $T\times T$ Jacobian is needed: one dot product per row. It only uses the output $y$, so the forward
+# can keep $y$ and throw $x$ away.
+#
+# ### Exercise 2 — code the softmax backward
+# Write `softmax_backward(y, g)` for arrays of shape `(N, C)` (softmax over the last axis): `y` is the
+# softmax output and `g` the upstream gradient; return $\partial L/\partial x$, same shape. It is checked
+# against minishop's autograd on inputs you have not seen.
+
+# %%
+def softmax_backward(y, g):
+    """dL/dx for y = softmax(x, axis=-1), given g = dL/dy; all (N, C)."""
+    return None  # your code here
+
+
+# %%
+def _autograd_softmax_grad(x, g):
+    xt = Tensor(x, requires_grad=True)
+    F.softmax(xt, axis=-1).backward(g)
+    return xt.grad
+
+
+_xs = [rng.standard_normal(shape) for shape in [(2, 3), (5, 7), (1, 4)]]
+_gs = [rng.standard_normal(x.shape) for x in _xs]
+check_function(
+    softmax_backward,
+    [((F.softmax(Tensor(x), axis=-1).numpy(), g), _autograd_softmax_grad(x, g)) for x, g in zip(_xs, _gs)],
+    hint="(g * y).sum(axis=-1, keepdims=True) is the dot product per row; then y * (g - that)",
+)
+
+# %% [markdown]
+# ## 5. Gradient checking by finite differences
+#
+# How do we know a hand-derived backward is right? Compare it with the definition of the derivative.
+# The **central difference**
+#
+# $$\frac{\partial f}{\partial x_i} \approx \frac{f(x + \varepsilon e_i) - f(x - \varepsilon e_i)}{2\varepsilon}$$
+#
+# has an error of order $\varepsilon^2$ (the $\varepsilon^2$ terms of the two Taylor expansions cancel),
+# against $\varepsilon$ for the one-sided $\big(f(x+\varepsilon e_i) - f(x)\big)/\varepsilon$. But $\varepsilon$
+# cannot be tiny: $f$ is only known to about $10^{-16}|f|$ in float64, and dividing that round-off by
+# $\varepsilon$ amplifies it. The plot shows the trade-off for $f(x) = \sin(x)\,e^{x}$ at $x = 0.7$.
+
+# %%
+def f_scalar(x):
+    return np.sin(x) * np.exp(x)
+
+
+x0 = 0.7
+exact = (np.cos(x0) + np.sin(x0)) * np.exp(x0)
+epsilons = np.logspace(-14, -1, 40)
+forward_error = [abs((f_scalar(x0 + e) - f_scalar(x0)) / e - exact) for e in epsilons]
+central_error = [abs((f_scalar(x0 + e) - f_scalar(x0 - e)) / (2 * e) - exact) for e in epsilons]
+x32 = np.float32(x0)
+central_error32 = [abs(float((f_scalar(x32 + np.float32(e)) - f_scalar(x32 - np.float32(e))) / (2 * np.float32(e))) - exact)
+                   for e in epsilons]
+
+fig, ax = plt.subplots(figsize=(7, 4))
+ax.loglog(epsilons, forward_error, "o-", ms=3, label="one-sided, float64")
+ax.loglog(epsilons, central_error, "s-", ms=3, label="central, float64")
+ax.loglog(epsilons, central_error32, "^-", ms=3, label="central, float32")
+ax.axvline(1e-6, color="gray", ls=":", label="ε = 1e-6 (minishop.gradcheck)")
+ax.set_xlabel("ε")
+ax.set_ylabel("|numeric − exact|")
+ax.set_title("Truncation error falls with ε, round-off error grows as ε shrinks")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# Central differences in float64 reach ~$10^{-10}$ around $\varepsilon = 10^{-5}$–$10^{-6}$; in float32 the
+# best is only ~$10^{-3}$. That is why gradient checks always run in **float64**
+# (`minishop.set_default_dtype("float64")`), while training runs in float32.
+#
+# ### Exercise 3 — a numerical gradient
+# Write `numerical_gradient(f, x, eps=1e-6)` that returns the central-difference gradient of a scalar
+# function `f` at the float64 array `x` (any shape): one pair of evaluations per element. Loop over
+# `np.ndindex(x.shape)`, and restore each element after perturbing it.
+
+# %%
+def numerical_gradient(f, x, eps=1e-6):
+    """Central differences: grad[i] = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)."""
+    return None  # your code here
+
+
+# %%
+def _f1(x):
+    return float(np.sum(np.sin(x) * x))
+
+
+def _f2(x):
+    return float(np.log(np.sum(np.exp(x))))  # log-sum-exp: its gradient is the softmax
+
+
+_x1, _x2 = rng.standard_normal((3, 4)), rng.standard_normal(5)
+check_function(
+    numerical_gradient,
+    [((_f1, _x1.copy()), np.cos(_x1) * _x1 + np.sin(_x1)), ((_f2, _x2.copy()), F.softmax(Tensor(_x2)).numpy())],
+    atol=1e-7, rtol=1e-6,
+    hint="grad = np.zeros_like(x); for i in np.ndindex(x.shape): save x[i], set x[i] ± eps, evaluate f, restore",
+)
+
+# %% [markdown]
+# ## 6. `minishop.gradcheck`, and what a wrong backward looks like
+#
+# `minishop.gradcheck(fn, inputs)` does this for every element of every input Tensor, in float64, and
+# compares with what `.backward()` computes. A non-scalar output is reduced to a scalar by a fixed random
+# projection, so that every output element takes part. Every op and layer of minishop passes it in the
+# test suite. Here are two ops with hand-written backwards — the softmax we just derived and the layer norm:
+
+# %%
+minishop.set_default_dtype("float64")
+logits = Tensor(rng.standard_normal((3, 5)), requires_grad=True)
+print(minishop.gradcheck(lambda x: F.softmax(x, axis=-1), [logits]))
+h = Tensor(rng.standard_normal((2, 3, 6)), requires_grad=True)
+gamma, beta = Tensor(rng.standard_normal(6), requires_grad=True), Tensor(rng.standard_normal(6), requires_grad=True)
+print(minishop.gradcheck(lambda x, w, b: F.layer_norm(x, w, b), [h, gamma, beta]))
+
+# %% [markdown]
+# Now a bug. A classic one: writing the softmax by hand but cutting a path out of the graph — here the
+# normaliser is `detach()`-ed, so backpropagation forgets that changing $x_j$ also changes the denominator.
+# The forward values are still exactly right (so a test of outputs only would pass); the gradient is not:
+
+# %%
+def buggy_softmax(x):
+    e = x.exp()
+    return e / e.sum(axis=-1, keepdims=True).detach()  # BUG: the denominator is treated as a constant
+
+
+print("forward is right:", np.allclose(buggy_softmax(logits).numpy(), F.softmax(logits, axis=-1).numpy()))
+try:
+    minishop.gradcheck(buggy_softmax, [logits])
+except AssertionError as error:
+    print("gradcheck caught it:\n", error)
+
+# %% [markdown]
+# The message names the input, the element where analytic and numeric gradients disagree most, and both
+# values — enough to start debugging: the analytic value is $y_j g_j$, missing the $-y_j\sum_i g_i y_i$ term.
+
+# %%
+minishop.set_default_dtype("float32")  # back to the training default
+
+# %% [markdown]
+# ## Summary
+# - A program is a graph of small ops; backpropagation visits it in reverse topological order, each node
+#   multiplying the incoming gradient by its local derivative and **summing** over the uses of a value.
+# - For arrays, each backward is a vector–Jacobian product that never forms the Jacobian:
+#   $G W^\top$ and $X^\top G$ for a matmul, $y\odot(g - \langle g, y\rangle)$ for a softmax.
+# - Central differences in float64 with $\varepsilon\approx 10^{-6}$ check any backward to ~$10^{-9}$;
+#   `minishop.gradcheck` does it for you and says where it fails.
+#
+# **Next:** lesson 7 uses these gradients to train — with SGD, momentum, Adam and AdamW.
