@@ -25,6 +25,8 @@ Conventions
 - Broadcasting: the gradient of a broadcast input is summed back to its shape by `_unbroadcast`.
 """
 
+import functools
+
 from minishop import backend
 
 _grad_state = {"enabled": True}
@@ -41,11 +43,11 @@ class no_grad:
         _grad_state["enabled"] = self._previous
 
     def __call__(self, function):
+        @functools.wraps(function)
         def wrapper(*args, **kwargs):
             with no_grad():
                 return function(*args, **kwargs)
 
-        wrapper.__name__, wrapper.__doc__ = function.__name__, function.__doc__
         return wrapper
 
 
@@ -205,11 +207,12 @@ class Tensor:
 
     def __truediv__(self, other):
         other = self._lift(other)
-        out = self._child(self.data / other.data, (self, other), "/")
+        quotient = self.data / other.data
+        out = self._child(quotient, (self, other), "/")
 
-        def _backward(g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -out/b
+        def _backward(g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
             ga = _unbroadcast(g / other.data, self.shape) if self.requires_grad else None
-            gb = _unbroadcast(-g * out.data / other.data, other.shape) if other.requires_grad else None
+            gb = _unbroadcast(-g * quotient / other.data, other.shape) if other.requires_grad else None
             return ga, gb
 
         return out._record(_backward)
@@ -288,20 +291,23 @@ class Tensor:
 
     # ----- elementwise functions ----------------------------------------------------------
     def exp(self):
-        out = self._child(backend.xp().exp(self.data), (self,), "exp")
-        return out._record(lambda g: (g * out.data,))  # d(e^a)/da = e^a
+        y = backend.xp().exp(self.data)
+        out = self._child(y, (self,), "exp")
+        return out._record(lambda g: (g * y,))  # d(e^a)/da = e^a
 
     def log(self):
         out = self._child(backend.xp().log(self.data), (self,), "log")
         return out._record(lambda g: (g / self.data,))  # d(ln a)/da = 1/a
 
     def sqrt(self):
-        out = self._child(backend.xp().sqrt(self.data), (self,), "sqrt")
-        return out._record(lambda g: (g / (2 * out.data),))  # d(sqrt a)/da = 1 / (2 sqrt a)
+        y = backend.xp().sqrt(self.data)
+        out = self._child(y, (self,), "sqrt")
+        return out._record(lambda g: (g / (2 * y),))  # d(sqrt a)/da = 1 / (2 sqrt a)
 
     def tanh(self):
-        out = self._child(backend.xp().tanh(self.data), (self,), "tanh")
-        return out._record(lambda g: (g * (1 - out.data * out.data),))  # d(tanh a)/da = 1 - tanh^2 a
+        y = backend.xp().tanh(self.data)
+        out = self._child(y, (self,), "tanh")
+        return out._record(lambda g: (g * (1 - y * y),))  # d(tanh a)/da = 1 - tanh^2 a
 
     def relu(self):
         positive = self.data > 0
@@ -338,7 +344,8 @@ class Tensor:
 
         if _is_row_gather(index):  # x[ids]: pick whole rows, as an embedding lookup does
             def _backward(g):
-                rows = backend.scatter_add_rows(self.shape[0], index.reshape(-1), g.reshape(index.size, -1))
+                ids = index.reshape(-1) % self.shape[0]  # negative ids count from the end
+                rows = backend.scatter_add_rows(self.shape[0], ids, g.reshape(index.size, -1))
                 return (rows.reshape(self.shape),)  # (n_rows, ...)
         elif _is_basic_index(index):  # a view: no element is picked twice
             def _backward(g):
