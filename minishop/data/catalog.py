@@ -137,6 +137,28 @@ _OPENERS = ("Meet the {title}.", "The {title} is made for everyday use.", "Say h
 _ATTRIBUTE_LINES = ("It comes in {colour} and is made of {material}.", "This {size} {noun} is finished in {colour}.",
                     "The {material} body feels solid in the hand.", "Choose it in {colour}; the size is {size}.",
                     "Made of {material}, it is available in {size}.")
+_USES = {
+    "electronics": ("Perfect for commuting, travel and working from home.", "It pairs with your other devices "
+                    "without fuss.", "Ideal for students and busy professionals."),
+    "home": ("It fits neatly into a kitchen, bedroom or small flat.", "Easy to clean and easy to store.",
+             "It makes everyday life at home a little nicer."),
+    "grocery": ("Best enjoyed fresh; store it in a cool, dry place.", "Great for mornings and slow weekends."),
+    "beauty": ("Suitable for sensitive skin.", "Dermatologically tested and free of parabens.",
+               "Part of a simple daily routine."),
+    "sports": ("Made for training sessions, matches and weekend outings.", "Trusted by club players and "
+               "beginners alike.", "It handles rain, mud and long seasons."),
+    "clothing": ("The cut is relaxed and true to size.", "Layer it over a jumper on colder days.",
+                 "Machine washable at thirty degrees."),
+    "books": ("A perfect read for a long train journey.", "Printed on acid-free paper.",
+              "Book clubs will find plenty to talk about."),
+    "toys": ("Recommended for ages six and up.", "It encourages creativity and patience.",
+             "Tested to European toy safety standards."),
+    "pets": ("Vets recommend it for dogs of all sizes.", "Your dog will love it from day one."),
+    "office": ("It sets up in minutes with the included guide.", "Good for home offices and small teams."),
+}
+_SPECS = ("It weighs {grams} grams.", "Dimensions: {a} x {b} x {c} cm.", "Model number {code}.",
+          "In the box: the {noun}, a quick start guide and {extra}.", "Rated {rating} out of 5 by our testers.")
+_EXTRAS_IN_BOX = ("a cleaning cloth", "a storage pouch", "a spare part", "a gift card", "a USB cable", "stickers")
 _CLOSERS = ("Ships within two working days.", "Covered by a two year warranty.", "Free returns within thirty days.",
             "A thoughtful gift for friends and family.", "Loved by thousands of customers.", "")
 _COUNTRIES = ("Denmark", "Japan", "Italy", "Canada", "Germany", "Portugal", "Korea", "Sweden")
@@ -168,6 +190,13 @@ def _describe(rand, leaf, title, noun, colour, size, material):
     sentences = [rand.choice(_OPENERS).format(title=title, country=rand.choice(_COUNTRIES))]
     sentences += rand.sample(leaf.features, k=min(len(leaf.features), rand.randint(1, 2)))
     sentences.append(rand.choice(_ATTRIBUTE_LINES).format(colour=colour, material=material, size=size, noun=noun))
+    if rand.random() < 0.7:
+        sentences.append(rand.choice(_USES[leaf.path.split(" > ")[0]]))
+    if rand.random() < 0.6:
+        sentences.append(rand.choice(_SPECS).format(
+            grams=rand.randint(20, 4000), a=rand.randint(2, 60), b=rand.randint(2, 60), c=rand.randint(1, 30),
+            code=f"{rand.choice('ABCDEFGHKMNPRSTXZ')}{rand.randint(100, 9999)}-{rand.randint(10, 99)}",
+            noun=noun, extra=rand.choice(_EXTRAS_IN_BOX), rating=round(rand.uniform(3.5, 5.0), 1)))
     sentences.append(rand.choice(_CLOSERS))
     return " ".join(s for s in sentences if s)
 

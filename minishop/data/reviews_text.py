@@ -29,6 +29,14 @@ _EXTRAS = {
     "bad": ("Delivery took two weeks.", "Customer service never answered.", "I am sending it back."),
     "neutral": ("Delivery was on time.", "We will see how it lasts.", "")
 }
+_CONTEXT = ("I have used it for {weeks} weeks now.", "Bought it for my {person}.", "We use it every {when}.",
+            "I compared it with a {other} one before buying.", "This replaces my old {noun}.",
+            "Ordered on a {day} and it arrived {delivery}.")
+_PERSONS = ("son", "daughter", "partner", "mother", "father", "flatmate", "colleague", "grandmother")
+_WHENS = ("day", "weekend", "morning", "evening", "week")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_DELIVERY = ("the next day", "two days later", "within a week", "late", "on time")
+_OTHERS = ("Voltra", "Nordhaus", "Kestrel", "Lumina", "Orbit", "cheaper", "more expensive", "second-hand")
 _NOISE = ("I ordered it together with other things.", "My cat likes the box more.", "Bought it during the sale.")
 
 
@@ -39,11 +47,15 @@ def _tone(rating):
 def review_text(rand, product, rating):
     """Two to four sentences for a `rating`-star review of `product`, drawn with the generator `rand`."""
     values = {"noun": product.noun, "brand": product.brand, "colour": product.colour, "size": product.size,
-              "material": product.material, "price": f"{product.price:.0f}"}
+              "material": product.material, "price": f"{product.price:.0f}", "weeks": rand.randint(1, 30),
+              "person": rand.choice(_PERSONS), "when": rand.choice(_WHENS), "other": rand.choice(_OTHERS),
+              "day": rand.choice(_DAYS), "delivery": rand.choice(_DELIVERY)}
     tone = _tone(rating)
     sentences = [rand.choice(_VERDICTS[rating]), rand.choice(_ATTRIBUTE_REMARKS[tone])]
     if rand.random() < 0.5:
         sentences.append(rand.choice(_EXTRAS[tone]))
+    if rand.random() < 0.5:
+        sentences.insert(1, rand.choice(_CONTEXT))
     if rand.random() < 0.05:
         sentences.append(rand.choice(_NOISE))
     return " ".join(s.format(**values) for s in sentences if s)
