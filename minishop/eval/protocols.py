@@ -146,6 +146,8 @@ def _flatten(histories):
 def _evaluate(recommender, split, stage, protocols, ks, exclude_history, n_negatives, seed, users, batch_size,
               progress):
     np = backend.np
+    if stage not in STAGES:
+        raise ValueError(f"evaluate(stage={stage!r}): expected one of {STAGES}")
     ks = tuple(ks)
     if not ks or any(not isinstance(k, int) or k < 1 or k > split.n_items for k in ks):
         raise ValueError(f"evaluate(ks={ks}): expected positive ints no larger than n_items={split.n_items}")
@@ -246,8 +248,21 @@ def sampled_ranking(scores, targets, negatives, k_max):
 
 
 def top_k(scores, k):
-    """Column indices of the k largest scores of each row, best first: (B, N) -> (B, k)."""
+    """Column indices of the k largest scores of each row, best first: (B, N) -> (B, k).
+
+    np.argpartition is slow on rows with many ties (a popularity row), so instead:
+    1. a threshold per row: the k-th best score among every `step`-th column. It can only be lower
+       than (or equal to) the row's true k-th best score, so at least k columns reach it;
+    2. keep the columns reaching it (about k * step per row), sort them by row then score;
+    3. take the first k of each row.
+    """
     xp = backend.xp()
-    unordered = xp.argpartition(-scores, k - 1, axis=1)[:, :k]  # (B, k) the k best, in any order
-    order = xp.argsort(-xp.take_along_axis(scores, unordered, axis=1), axis=1)  # (B, k)
-    return xp.take_along_axis(unordered, order, axis=1)
+    n_rows, n_columns = scores.shape
+    step = max(1, min(16, n_columns // k))
+    sample = scores[:, ::step]  # (B, ~N / step), at least k columns
+    threshold = xp.partition(sample, sample.shape[1] - k, axis=1)[:, -k]  # (B,)
+    rows, columns = xp.nonzero(scores >= threshold[:, None])  # (S,) survivors, >= k per row
+    order = xp.lexsort(xp.stack([-scores[rows, columns], rows]))  # by row, then best score first
+    rows, columns = rows[order], columns[order]
+    place_in_row = xp.arange(rows.size) - xp.searchsorted(rows, rows)  # 0, 1, 2, ... within each row
+    return columns[place_in_row < k].reshape(n_rows, k)
