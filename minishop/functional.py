@@ -61,7 +61,8 @@ def sigmoid(x):
     x = _tensor(x)
     xp = backend.xp()
     e = xp.exp(-xp.abs(x.data))  # in (0, 1]: never overflows
-    s = xp.where(x.data >= 0, 1, e) / (1 + e)
+    s = 1 / (1 + e)  # sigmoid(|x|)
+    s = xp.where(x.data >= 0, s, e * s)  # sigmoid(x) = e^x / (1 + e^x) = e * sigmoid(|x|) for x < 0
     out = x._child(s, (x,), "sigmoid")
     return out._record(lambda g: (g * s * (1 - s),))
 
@@ -321,7 +322,8 @@ def binary_cross_entropy_with_logits(logits, targets, weight=None, reduction="me
     e = xp.exp(-xp.abs(x))  # in (0, 1]
     losses = xp.maximum(x, 0) - x * y
     losses += xp.log1p(e)
-    s = xp.where(x >= 0, 1, e) / (1 + e)  # sigmoid(x) without overflow
+    s = 1 / (1 + e)  # sigmoid(|x|)
+    s = xp.where(x >= 0, s, e * s)  # sigmoid(x), without overflow for either sign
     w = None
     if weight is not None:
         w = weight.data if isinstance(weight, Tensor) else xp.asarray(weight, dtype=x.dtype)
@@ -361,8 +363,9 @@ def where(condition, a, b):
     out = like._child(xp.where(condition, a.data, b.data), (a, b), "where")
 
     def _backward(g):
-        ga = _unbroadcast(xp.where(condition, g, 0), a.shape) if a.requires_grad else None
-        gb = _unbroadcast(xp.where(condition, 0, g), b.shape) if b.requires_grad else None
+        zero = xp.zeros((), g.dtype)
+        ga = _unbroadcast(xp.where(condition, g, zero), a.shape) if a.requires_grad else None
+        gb = _unbroadcast(xp.where(condition, zero, g), b.shape) if b.requires_grad else None
         return ga, gb
 
     return out._record(_backward)

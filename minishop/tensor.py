@@ -366,7 +366,7 @@ class Tensor:
         xp = backend.xp()
         fill = xp.asarray(value, dtype=self.dtype)
         out = self._child(xp.where(mask, fill, self.data), (self,), "masked_fill")
-        return out._record(lambda g: (_unbroadcast(xp.where(mask, 0, g).astype(g.dtype, copy=False), self.shape),))
+        return out._record(lambda g: (_unbroadcast(xp.where(mask, xp.zeros((), g.dtype), g), self.shape),))
 
     # ----- backward pass ----------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False):
