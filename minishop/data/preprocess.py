@@ -39,7 +39,8 @@ def normalise_categories(items):
     """Category paths like '  ELECTRONICS>phones ' -> 'electronics > phones' (items table; nothing dropped)."""
     report = Report("normalise categories", len(items), len(items))
     cleaned = items["category"].map(normalise_text)
-    report.notes.append(f"rewrote {int((cleaned != items['category']).sum()):,} category values")
+    changed = (cleaned != items["category"]) & items["category"].notna()  # NaN != NaN is not a change
+    report.notes.append(f"rewrote {int(changed.sum()):,} category values")
     return items.assign(category=cleaned), report
 
 
