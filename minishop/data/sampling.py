@@ -20,6 +20,7 @@ def popularity(sequences, n_items, power=1.0):
 
 def sample_negatives(positives, n_items, n_negatives, rng=None, weights=None, max_rounds=100):
     """(B, n_negatives) int64 items in 1..n_items, none of them in positives[b] (a list/set per row).
+    Drawn with replacement (as SASRec does): a row may repeat a negative when few items are left.
 
     weights=None samples uniformly; else a (n_items + 1,) array of non-negative weights (popularity sampling,
     e.g. `popularity(...)`). rng: a NumPy Generator (default: backend.rng() on the NumPy backend, else a fresh host one).
@@ -33,6 +34,10 @@ def sample_negatives(positives, n_items, n_negatives, rng=None, weights=None, ma
     flat = np.concatenate([np.asarray(list(p), dtype=np.int64) for p in positives]) if lengths.sum() else \
         np.zeros(0, dtype=np.int64)
     forbidden = np.unique(rows * (n_items + 1) + flat)  # sorted keys of (row, own item)
+    n_own = np.bincount(forbidden // (n_items + 1), minlength=B)
+    if B and n_own.max() >= n_items:
+        raise ValueError(f"sample_negatives: {int((n_own >= n_items).sum())} users have too few items they "
+                         f"never touched to draw negatives from (n_items={n_items})")
     probabilities = None
     if weights is not None:
         w = np.asarray(weights, dtype=np.float64).copy()
