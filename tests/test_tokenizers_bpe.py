@@ -2,6 +2,7 @@
 
 import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +174,31 @@ def test_load_rejects_truncated_json(tmp_path):
 def test_train_rejects_too_small_vocab():
     with pytest.raises(ValueError, match="vocab_size=100"):
         BPETokenizer.train(["x"], 100)
+
+
+def bundled_shop_texts():
+    """Descriptions and review texts of the bundled shop (data/shop is committed with the repository)."""
+    import pandas as pd
+
+    shop = Path(__file__).resolve().parent.parent / "data" / "shop"
+    descriptions = pd.read_csv(shop / "products.csv")["description"].dropna().tolist()
+    with open(shop / "reviews.jsonl", encoding="utf-8") as f:
+        reviews = [json.loads(line)["text"] for line in f if line.strip()]
+    return descriptions + [t for t in reviews if t]
+
+
+def test_bundled_shop_tokenizer_saves_and_loads_identically(tmp_path):
+    texts = bundled_shop_texts()
+    assert len(texts) > 1000
+    tok = BPETokenizer.train(texts, 4000)
+    assert len(tok.merges) > 1000  # the templated shop text runs out of pairs before 4000
+    assert tok.compression_ratio(texts[:500]) > 3.0
+    tok.save(tmp_path / "shop.json")
+    loaded = BPETokenizer.load(tmp_path / "shop.json")
+    assert loaded.encode_batch(texts[:300]) == tok.encode_batch(texts[:300])
+    assert [loaded.decode(ids) for ids in loaded.encode_batch(texts[:300])] == texts[:300]
+
+
+def test_naive_and_fast_agree_on_shop_text():
+    texts = bundled_shop_texts()[::40]
+    assert train_naive(texts, 60) == train_merges(chunk_counts(texts), 60)
