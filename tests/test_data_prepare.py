@@ -1,0 +1,93 @@
+"""The contract with the recommender: prepare() on the bundled shop and on a SASRec file."""
+
+import os
+
+import pandas as pd
+import pytest
+
+from minishop import data
+from minishop.data import DataFormatError
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "data")
+
+
+@pytest.fixture(scope="module")
+def shop():
+    return data.prepare()
+
+
+def test_prepare_shop_contract(shop):
+    assert isinstance(shop, data.Prepared)
+    assert shop.n_users == len(shop.sequences) == len(shop.user_ids) - 1
+    assert shop.n_items == len(shop.item_ids) - 1 and shop.item_ids[0] == "<pad>"
+    assert sorted(shop.sequences) == list(range(1, shop.n_users + 1))
+    used = {i for seq in shop.sequences.values() for i in seq}
+    assert used == set(range(1, shop.n_items + 1))  # contiguous, 0 never used
+    assert shop.split.n_users == shop.n_users and shop.split.n_items == shop.n_items
+    assert set(shop.split.train) == set(shop.sequences)
+    assert len(shop.item_titles) == shop.n_items and len(shop.item_categories) == shop.n_items
+    products = pd.read_csv(os.path.join(data.default_shop_path(), "products.csv"), dtype=str).set_index("item_id")
+    assert shop.item_titles[5] == products.loc[shop.item_ids[5], "title"]
+    categories = set(shop.item_categories.values())
+    assert "electronics > phones" in categories and all(c == c.strip().lower() for c in categories)
+
+
+def test_prepare_shop_accounting(shop):
+    report = shop.report
+    report.check()
+    assert report.rows_in == report.rows_out + sum(report.dropped.values())
+    assert report.rows_out == sum(len(s) for s in shop.sequences.values())
+    steps = {r.step for r in report.steps}
+    assert {"deduplicate", "drop bots (> 1000 events)", "handle cancellations and returns"} <= steps
+    bot_step = next(r for r in report.steps if r.step.startswith("drop bots"))
+    assert "6 users flagged as bots" in bot_step.notes
+    assert report.users_removed_by["drop bots (> 1000 events)"] == 6
+    assert len(report.users_removed) == sum(report.users_removed_by.values())
+    assert "total:" in str(report)
+
+
+def test_prepare_shop_sequences_are_chronological_and_collapsed(shop):
+    frame = shop.interactions
+    for user in (1, 7, shop.n_users):
+        rows = frame[frame["user_idx"] == user]
+        assert rows["timestamp"].is_monotonic_increasing
+        assert rows["item_idx"].tolist() == shop.sequences[user]
+        items = shop.sequences[user]
+        assert all(a != b for a, b in zip(items, items[1:]))  # consecutive repeats collapsed
+        assert shop.user_ids[user] == rows["user"].iloc[0]
+    assert set(frame["event"]) <= {"view", "add_to_cart", "purchase"}
+
+
+def test_prepare_shop_complements_are_learnable(shop):
+    """Ground truth check: after an anchor (a phone), the accessory made for THAT anchor follows within 5 steps
+    several times more often than the accessory made for another anchor of the same kind."""
+    complements = pd.read_csv(os.path.join(data.default_shop_path(), "complements.csv"))
+    index = {raw: i for i, raw in enumerate(shop.item_ids)}
+    truth = {}
+    for anchor, complement in zip(complements["anchor_item"], complements["complement_item"]):
+        if anchor in index and complement in index:
+            truth.setdefault(index[anchor], set()).add(index[complement])
+    anchors = sorted(truth)
+    decoy = {a: truth[anchors[(k + 1) % len(anchors)]] for k, a in enumerate(anchors)}  # another anchor's
+    hits, decoy_hits, total = 0, 0, 0
+    for items in shop.sequences.values():
+        for position, item in enumerate(items[:-1]):
+            if item in truth:
+                window = set(items[position + 1:position + 6])
+                total += 1
+                hits += bool(window & truth[item])
+                decoy_hits += bool(window & (decoy[item] - truth[item]))
+    assert total > 1000 and hits > 3 * decoy_hits
+
+
+def test_prepare_sasrec_fixture_no_filtering():
+    prepared = data.prepare(os.path.join(FIXTURES, "sasrec_small.txt"), format="sasrec")
+    assert prepared.n_users == 5 and prepared.n_items == 7
+    assert prepared.sequences[2] == [2, 5, 1] and prepared.split.test[2] == 1 and prepared.split.valid[2] == 5
+    assert prepared.item_titles == {} and prepared.item_categories == {}
+    assert prepared.report.rows_in == prepared.report.rows_out == 17
+
+
+def test_prepare_errors_raise_on_the_shop_is_honest():
+    with pytest.raises(DataFormatError, match="timestamp"):
+        data.prepare(errors="raise")
