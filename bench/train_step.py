@@ -11,7 +11,7 @@ about 12% real positions.
 
 Timing: both frameworks train in ONE process, in alternating blocks of steps, on the same pre-built batches;
 we report the median time per step of each. Memory: each framework trains alone in a fresh subprocess, which
-reports its peak resident set size (ru_maxrss) and its RSS just before training (after imports and data), so the
+reports its peak resident set size (VmHWM) and its RSS just before training (after imports and data), so the
 difference is what training itself needed. Both processes get the same glibc malloc settings (see set_malloc).
 
     python bench/train_step.py                 # both losses, timing + memory
@@ -22,7 +22,6 @@ import argparse
 import ctypes
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -52,7 +51,12 @@ def rss_mb():
 
 
 def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    """This process's peak RSS (VmHWM). Not ru_maxrss: on Linux that survives exec, so a subprocess inherits
+    its parent's peak."""
+    with open("/proc/self/status") as file:
+        for line in file:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB -> MB
 
 
 # ---- batches -----------------------------------------------------------------------------------------------
@@ -247,10 +251,17 @@ def main():
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps per framework first")
     parser.add_argument("--memory-steps", type=int, default=5, help="steps run by each memory subprocess")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument("--threads", type=int, help="BLAS/OpenMP threads for BOTH frameworks (sets "
+                        "OPENBLAS_NUM_THREADS and OMP_NUM_THREADS and restarts; default: the libraries' own choice)")
     parser.add_argument("--profile", action="store_true", help="cProfile minishop's step instead of comparing")
     parser.add_argument("--memory-worker", choices=list(FACTORIES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     losses = ["bce", "ce"] if args.loss == "both" else [args.loss]
+    if args.threads and os.environ.get("OPENBLAS_NUM_THREADS") != str(args.threads):
+        # thread pools are sized when numpy/torch load, so restart with the setting in the environment
+        threads = str(args.threads)
+        os.environ.update(OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+        os.execv(sys.executable, [sys.executable] + sys.argv)
 
     if args.memory_worker:
         return memory_worker(args.memory_worker, losses[0], args.data, args.memory_steps)
@@ -265,7 +276,9 @@ def main():
         return profile_minishop(losses[0], batches, n_steps=args.rounds * args.steps)
 
     import torch
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}; float32 in both")
+    print(f"torch {torch.__version__} ({torch.get_num_threads()} threads); numpy {np.__version__} "
+          f"(OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}); float32 in both; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     for loss_name in losses:
         seconds = time_interleaved(loss_name, batches, args.rounds, args.steps, args.warmup)
         ours, theirs = 1 / seconds["minishop"], 1 / seconds["torch"]
@@ -278,7 +291,7 @@ def main():
                 for name, m in memory.items())
         print(line, flush=True)
     if not args.no_memory:
-        print("memory: each framework alone in a subprocess; peak = ru_maxrss, '+' = peak minus RSS before "
+        print("memory: each framework alone in a subprocess; peak = VmHWM, '+' = peak minus RSS before "
               "the first step (after imports, model and data)")
 
 
