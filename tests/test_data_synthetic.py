@@ -1,0 +1,85 @@
+"""The bundled shop: regenerable byte for byte, and its planted mess at the rates the data card states."""
+
+import filecmp
+import os
+
+import pandas as pd
+import pytest
+
+from minishop import data
+from minishop.data import synthetic
+from minishop.data.preprocess import normalise_text
+
+SHOP_FILES = ("products.csv", "users.csv", "events.csv.gz", "reviews.jsonl", "complements.csv")
+
+
+@pytest.fixture(scope="module")
+def shop_dir():
+    return data.default_shop_path()
+
+
+@pytest.fixture(scope="module")
+def events(shop_dir):
+    return pd.read_csv(os.path.join(shop_dir, "events.csv.gz"), dtype=str, keep_default_na=False)
+
+
+def test_regeneration_is_byte_identical(tmp_path, shop_dir):
+    synthetic.main(["--out", str(tmp_path), "--seed", "0"])
+    for name in SHOP_FILES:
+        assert filecmp.cmp(tmp_path / name, os.path.join(shop_dir, name), shallow=False), name
+
+
+def test_another_seed_gives_another_shop(tmp_path, shop_dir):
+    synthetic.generate(str(tmp_path), seed=1, n_users=40)
+    assert not filecmp.cmp(tmp_path / "products.csv", os.path.join(shop_dir, "products.csv"), shallow=False)
+    assert len(pd.read_csv(tmp_path / "users.csv")) == 40 + synthetic.MESS["n_bots"]
+
+
+def test_committed_files_are_small(shop_dir):
+    total = sum(os.path.getsize(os.path.join(shop_dir, name)) for name in SHOP_FILES)
+    assert total < 5_000_000
+
+
+def test_event_mess_rates(events):
+    n = len(events)
+    assert 90_000 < n < 150_000
+    duplicates = events.duplicated().sum() / n
+    assert 0.015 < duplicates < 0.025  # MESS duplicate_event_rate 2%
+    bad_times = pd.to_datetime(events["timestamp"], format="%Y-%m-%d %H:%M:%S", errors="coerce").isna().sum()
+    assert 0.0005 < bad_times / n < 0.002  # 0.1%
+    odd_case = (events["event"] != events["event"].str.strip().str.lower()).sum() / n
+    assert 0.007 < odd_case < 0.013  # 1%
+    kinds = events["event"].str.strip().str.lower().value_counts()
+    assert set(kinds.index) == {"view", "add_to_cart", "purchase", "cancel", "return"}
+    assert 0.02 < kinds["cancel"] / kinds["purchase"] < 0.04 and 0.01 < kinds["return"] / kinds["purchase"] < 0.03
+
+
+def test_bots_and_items_without_events(events, shop_dir):
+    per_user = events["user_id"].value_counts()
+    assert (per_user > 1000).sum() == synthetic.MESS["n_bots"] and per_user[per_user <= 1000].max() < 500
+    bots = per_user[per_user > 1000].index
+    assert not (events["user_id"].isin(bots) & (events["event"].str.strip().str.lower() == "purchase")).any()
+    products = pd.read_csv(os.path.join(shop_dir, "products.csv"), dtype=str, keep_default_na=False)
+    assert 3 <= len(set(products["item_id"]) - set(events["item_id"])) <= 25
+
+
+def test_catalog_mess_and_text(shop_dir):
+    products = pd.read_csv(os.path.join(shop_dir, "products.csv"), dtype=str, keep_default_na=False)
+    assert 300 <= len(products) <= 500
+    messy = (products["category"] != products["category"].map(normalise_text)).mean()
+    assert 0.05 < messy < 0.15  # 10%
+    assert products["category"].map(normalise_text).nunique() == len(synthetic.LEAVES)
+    assert 0 < (products["brand"] == "").mean() < 0.08 and 0 < (products["price"] == "").mean() < 0.05
+    words = " ".join(products["description"]).split()
+    assert len(words) > 10_000 and len(set(words)) > 800
+    fitted = products[products["made_for"] != ""]
+    assert all(f" for " in title for title in fitted["title"])
+
+
+def test_reviews_follow_ratings(shop_dir):
+    reviews = pd.read_json(os.path.join(shop_dir, "reviews.jsonl"), lines=True)
+    assert len(reviews) > 3000 and set(reviews["rating"]) == {1, 2, 3, 4, 5}
+    assert 0.01 < (reviews["text"] == "").mean() < 0.05  # 3% without text
+    happy = reviews[reviews["rating"] == 5]["text"].str.contains("sturdy|just right|better than|Worth every")
+    angry = reviews[reviews["rating"] == 1]["text"].str.contains("sturdy|just right|better than|Worth every")
+    assert happy.mean() > 0.5 and angry.mean() < 0.1
