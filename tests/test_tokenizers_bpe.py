@@ -148,6 +148,7 @@ def test_save_load_round_trip(tmp_path):
         (lambda m: m.update(format="other"), "not a minishop BPETokenizer"),
         (lambda m: m["merges"].__setitem__(0, [1, 999]), "merge 0"),
         (lambda m: m.update(merge_counts=[1]), "merge_counts"),
+        (lambda m: m["merges"].__setitem__(1, m["merges"][0]), "appear twice"),
         (lambda m: m["special_tokens"].update({"<eos>": 3}), "special token ids"),
     ],
 )

@@ -36,6 +36,8 @@ class BPETokenizer:
         self.merges = [tuple(pair) for pair in merges]
         self.merge_counts = list(merge_counts) if merge_counts is not None else None
         self.ranks = {pair: 256 + rank for rank, pair in enumerate(self.merges)}  # pair -> id it merges into
+        if len(self.ranks) != len(self.merges):
+            raise ValueError(f"BPETokenizer(merges=...): {len(self.merges) - len(self.ranks)} pairs appear twice")
         self.vocab = {i: bytes([i]) for i in range(256)}  # id -> bytes
         for pair, new_id in self.ranks.items():
             self.vocab[new_id] = self.vocab[pair[0]] + self.vocab[pair[1]]
@@ -61,6 +63,8 @@ class BPETokenizer:
         Special tokens found in the texts are cut out first and never take part in a merge. Duplicate
         chunks are counted once with their frequency (see `training.py` for why this and the incremental
         update make training fast). Ties are broken by bytes, so the corpus order never changes the result.
+        Training stops early when no pair is left to merge (small or repetitive corpora): read the real size
+        from `tok.vocab_size`, which may be below `vocab_size`.
         """
         special_tokens = tuple(special_tokens)
         n_merges = vocab_size - 256 - len(special_tokens)
@@ -232,7 +236,10 @@ class BPETokenizer:
             raise ValueError(f"BPETokenizer.load({os.fspath(path)!r}): not a valid JSON file ({error})") from error
         _check_model(model, path)
         specials = sorted(model["special_tokens"], key=model["special_tokens"].get)
-        tok = cls(model["merges"], specials, model.get("merge_counts"))
+        try:
+            tok = cls(model["merges"], specials, model.get("merge_counts"))
+        except ValueError as error:
+            raise ValueError(f"BPETokenizer.load({os.fspath(path)!r}): {error}") from error
         if tok.special_tokens != model["special_tokens"]:
             raise ValueError(
                 f"BPETokenizer.load({os.fspath(path)!r}): special token ids {model['special_tokens']} do not "
