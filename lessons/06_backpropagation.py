@@ -144,7 +144,7 @@ for node, (x_pos, y_pos) in positions.items():
                     arrowprops=dict(arrowstyle="->", color="gray"))
     ax.text(x_pos, y_pos, f"{node.label}\n{node.data:+.3f}", ha="center", va="center",
             bbox=dict(boxstyle="round", facecolor="lightyellow"))
-    ax.text(x_pos, y_pos - 0.33, f"grad {node.grad:+.3f}", ha="center", color="crimson")
+    ax.text(x_pos, y_pos - 0.42, f"grad {node.grad:+.3f}", ha="center", color="crimson")
 ax.set_xlim(-0.5, 3.5)
 ax.set_ylim(-0.6, 2.5)
 ax.axis("off")
@@ -278,7 +278,7 @@ plt.show()
 
 # %% [markdown]
 # Central differences in float64 reach ~$10^{-10}$ around $\varepsilon = 10^{-5}$–$10^{-6}$; in float32 the
-# best is only ~$10^{-3}$. That is why gradient checks always run in **float64**
+# best is only ~$10^{-4}$, at a much larger $\varepsilon$. That is why gradient checks always run in **float64**
 # (`minishop.set_default_dtype("float64")`), while training runs in float32.
 #
 # ### Exercise 3 — a numerical gradient

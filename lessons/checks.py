@@ -143,4 +143,4 @@ def check_function(function, cases, name=None, hint="", atol=1e-6, rtol=1e-5):
                 f"{name}: on test case {number} (inputs of shapes {shapes}) at index {worst} expected "
                 f"{want[worst]:.6g}, got {got[worst]:.6g}." + (f" Hint: {hint}" if hint else "")
             )
-    return _correct(name, f"({len(cases)} test cases passed)")
+    return _correct(name, f"({len(cases)} test case{'s' if len(cases) != 1 else ''} passed)")
