@@ -7,6 +7,7 @@ what was expected (errors="raise"), or counts the line as dropped for that reaso
 
 import csv
 import gzip
+import io
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -85,6 +86,25 @@ class Lines:
 
     def rows(self, n_columns, delimiter=","):
         """Yield (line number, fields) for each data line of a CSV file with `n_columns` columns."""
+        with open_binary(self.path) as handle:
+            raw = handle.read()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:  # slow path: find and report the lines that are not UTF-8
+            yield from self._rows_line_by_line(n_columns, delimiter)
+            return
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        for fields in reader:
+            if reader.line_num == 1 or not fields:  # the header; blank lines are not rows
+                continue
+            self.report.rows_in += 1
+            if len(fields) != n_columns:
+                self.fail(reader.line_num, "<line>", f"{n_columns} columns",
+                          f"{len(fields)} columns: {delimiter.join(fields)[:60]}")
+                continue
+            yield reader.line_num, fields
+
+    def _rows_line_by_line(self, n_columns, delimiter):
         for line_no, text in self.decoded(skip_header=True):
             fields = next(csv.reader([text], delimiter=delimiter))
             if len(fields) != n_columns:
@@ -180,3 +200,22 @@ def parse_fields(lines, line_no, specs):
             return None
         values.append(value)
     return values
+
+
+def validate(lines, frame, checks):
+    """Vectorised validation of a table of raw fields with a `line` column.
+
+    checks: (column, bad (boolean Series), expected) in order; a row is failed once, for its first bad column,
+    in line order (so errors="raise" names the first malformed line). Returns the rows that passed.
+    """
+    bad_any = None
+    first_reason = {}
+    for column, bad, expected in checks:
+        new = bad if bad_any is None else bad & ~bad_any
+        for index in frame.index[new]:
+            first_reason[index] = (column, expected)
+        bad_any = new if bad_any is None else bad_any | new
+    for index in sorted(first_reason, key=lambda i: frame.at[i, "line"]):
+        column, expected = first_reason[index]
+        lines.fail(int(frame.at[index, "line"]), column, expected, frame.at[index, column])
+    return frame if bad_any is None else frame[~bad_any]

@@ -11,7 +11,7 @@ import os
 import pandas as pd
 
 from minishop.data.loaders.base import (LoadResult, Lines, parse_fields, require_columns, to_id,
-                                        to_nonnegative, to_time)
+                                        to_nonnegative, to_time, validate)
 
 EVENT_COLUMNS = ("timestamp", "user_id", "session_id", "event", "item_id", "order_id")
 PRODUCT_COLUMNS = ("item_id", "title", "category", "brand", "price", "colour", "size", "material", "made_for",
@@ -38,21 +38,21 @@ def _events_file(folder):
 
 
 def load_events(path, errors):
+    """events.csv(.gz): parsed as strings, then validated column by column (vectorised: ~110k lines)."""
     lines = Lines(path, "load shop events", errors)
     col = require_columns(lines, lines.header(), EVENT_COLUMNS)
-    rows = []
-    for line_no, f in lines.rows(len(EVENT_COLUMNS)):
-        values = parse_fields(lines, line_no, [
-            ("timestamp", to_time, f[col["timestamp"]], "a date-time like 2023-05-01 12:30:00"),
-            ("user_id", to_id, f[col["user_id"]], "a non-empty user id"),
-            ("event", to_id, f[col["event"]], "a non-empty event name"),
-            ("item_id", to_id, f[col["item_id"]], "a non-empty item id")])
-        if values is not None:
-            rows.append(values + [f[col["session_id"]], f[col["order_id"]]])
-    frame = pd.DataFrame(rows, columns=["timestamp", "user", "event", "item", "session", "order_id"])
-    frame = frame[["user", "item", "timestamp", "event", "session", "order_id"]]
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
-    return frame, lines.finish(len(frame))
+    records = [[line_no] + [f[col[name]].strip() for name in EVENT_COLUMNS]
+               for line_no, f in lines.rows(len(EVENT_COLUMNS))]
+    raw = pd.DataFrame(records, columns=["line"] + list(EVENT_COLUMNS))
+    stamps = pd.to_datetime(raw["timestamp"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    good = validate(lines, raw.assign(stamp=stamps), [
+        ("timestamp", stamps.isna(), "a date-time like 2023-05-01 12:30:00"),
+        ("user_id", raw["user_id"] == "", "a non-empty user id"),
+        ("event", raw["event"] == "", "a non-empty event name"),
+        ("item_id", raw["item_id"] == "", "a non-empty item id")])
+    frame = pd.DataFrame({"user": good["user_id"], "item": good["item_id"], "timestamp": good["stamp"],
+                          "event": good["event"], "session": good["session_id"], "order_id": good["order_id"]})
+    return frame.reset_index(drop=True), lines.finish(len(frame))
 
 
 def load_products(path, errors):
