@@ -1,0 +1,152 @@
+"""The language tasks on the command line: `minishop train-lm`, `generate`, `train-classifier`, `classify`.
+
+    minishop train-lm --out runs/lm                          # the description LM on the bundled shop
+    minishop generate runs/lm --prompt "category: home > heaters | brand: Ember |" --top-p 0.9
+    minishop train-classifier --out runs/sentiment           # the bundled shop's reviews, or:
+    minishop train-classifier --data reviews.tsv --format tsv --out runs/mine
+    minishop classify runs/sentiment "The kettle broke after two days."
+
+`add_text_commands(subparsers)` registers them on minishop's main parser (minishop/cli.py).
+"""
+
+import argparse
+from dataclasses import fields
+
+from minishop.text_tasks import (ClassifierTaskConfig, LMTaskConfig, classify_texts, generate_text, load_classifier,
+                                 load_text_lm, train_classifier_on_file, train_classifier_on_shop,
+                                 train_description_lm)
+
+
+def add_text_commands(subparsers):
+    """Add train-lm, generate, train-classifier and classify to an argparse subparsers object."""
+    _add_train_lm(subparsers)
+    _add_generate(subparsers)
+    _add_train_classifier(subparsers)
+    _add_classify(subparsers)
+
+
+def _add_config_options(parser, config_class, names):
+    """--option flags for the chosen fields of a config dataclass, defaulting to its values."""
+    defaults = {f.name: f.default for f in fields(config_class)}
+    for name in names:
+        parser.add_argument("--" + name.replace("_", "-"), type=type(defaults[name]), default=defaults[name],
+                            help=f"(default: {defaults[name]})")
+
+
+def _config_from(args, config_class):
+    return config_class(**{f.name: getattr(args, f.name) for f in fields(config_class) if hasattr(args, f.name)})
+
+
+# ---- the description LM --------------------------------------------------------------------------------
+
+def _add_train_lm(subparsers):
+    parser = subparsers.add_parser(
+        "train-lm", help="train the product-description language model on a shop catalog",
+        description="Train a GPT-style LM on the shop's titles and descriptions; report validation perplexity "
+                    "next to unigram and bigram baselines on the same tokens, and print sample descriptions.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--out", default="runs/text-lm", help="run folder to write")
+    parser.add_argument("--shop", default=None, help="shop folder with products.csv (default: the bundled shop)")
+    _add_config_options(parser, LMTaskConfig, ["epochs", "vocab_size", "d_model", "n_blocks", "n_heads", "max_len",
+                                               "batch_size", "lr", "dropout", "seed"])
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=run_train_lm)
+
+
+def run_train_lm(args):
+    """Train the LM and print perplexities and samples."""
+    results = train_description_lm(args.out, _config_from(args, LMTaskConfig), args.shop,
+                                   progress=not args.no_progress)
+    print(f"validation perplexity on {results['data']['tokens_valid']:,} tokens of "
+          f"{results['data']['products_valid']} held-out products:")
+    for name in ("model", "bigram", "unigram"):
+        print(f"  {name:8s} {results[name]['perplexity']:8.2f}")
+    print("samples (top-p 0.9):")
+    for sample in results["samples"]:
+        print("  " + sample["text"])
+    print(f"run written to {args.out}/ (best.ckpt, tokenizer.json, results.json, metrics.jsonl)")
+
+
+def _add_generate(subparsers):
+    parser = subparsers.add_parser(
+        "generate", help="write a product description from a prompt with a trained LM",
+        description="Continue a prompt (a title, or 'category: ... | brand: ... |') with a model from train-lm.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("checkpoint", metavar="CHECKPOINT", help="run folder of train-lm, or a .ckpt inside it")
+    parser.add_argument("--prompt", required=True, help="text to continue")
+    parser.add_argument("--max-new-tokens", type=int, default=100)
+    parser.add_argument("--greedy", action="store_true", help="always take the most probable token")
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-k", type=int, default=None, help="sample among the k most probable tokens")
+    parser.add_argument("--top-p", type=float, default=None, help="sample from the nucleus of probability p")
+    parser.add_argument("--samples", type=int, default=1, help="how many texts to write (seeds seed, seed+1, ...)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.set_defaults(func=run_generate)
+
+
+def run_generate(args):
+    """Print generated texts."""
+    model, tokenizer = load_text_lm(args.checkpoint)
+    for i in range(args.samples):
+        print(generate_text(model, tokenizer, args.prompt, args.max_new_tokens, args.greedy, args.temperature,
+                            args.top_k, args.top_p, seed=args.seed + i))
+
+
+# ---- the review classifier -----------------------------------------------------------------------------
+
+def _add_train_classifier(subparsers):
+    parser = subparsers.add_parser(
+        "train-classifier", help="train a review classifier and compare it with bag-of-words",
+        description="Train the transformer review classifier and a TF-IDF logistic-regression baseline on the "
+                    "same 80%% of the examples; score both on the same seeded 20%% held out, and write "
+                    "OUT/results.json. Without --data: the bundled shop's reviews (--target sentiment or rating).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--data", default=None, help="labelled file: text<TAB>label lines, or CSV with a header")
+    parser.add_argument("--format", choices=("tsv", "csv"), default="tsv", help="format of --data")
+    parser.add_argument("--text-column", default="text", help="CSV column holding the text")
+    parser.add_argument("--label-column", default="label", help="CSV column holding the label")
+    parser.add_argument("--target", choices=("sentiment", "rating"), default="sentiment",
+                        help="label of the bundled shop's reviews (ignored with --data)")
+    parser.add_argument("--out", default="runs/classifier", help="run folder to write")
+    _add_config_options(parser, ClassifierTaskConfig, ["epochs", "vocab_size", "d_model", "n_blocks", "n_heads",
+                                                       "max_len", "batch_size", "lr", "dropout", "pooling", "seed"])
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=run_train_classifier)
+
+
+def run_train_classifier(args):
+    """Train, then print the test accuracy and macro-F1 of the model and of bag-of-words."""
+    config = _config_from(args, ClassifierTaskConfig)
+    if args.data is None:
+        results = train_classifier_on_shop(args.out, args.target, config, progress=not args.no_progress)
+    else:
+        results = train_classifier_on_file(args.data, args.out, args.format, args.text_column, args.label_column,
+                                           config, progress=not args.no_progress)
+    print(f"held-out test: {results['data']['test']} examples, classes {results['model']['classes']}")
+    print(f"  {'':12s} {'accuracy':>9s} {'macro-F1':>9s}")
+    for name, label in (("model", "transformer"), ("bow", "bag-of-words")):
+        print(f"  {label:12s} {results[name]['accuracy']:9.4f} {results[name]['macro_f1']:9.4f}")
+    print(f"results written to {args.out}/results.json")
+
+
+def _add_classify(subparsers):
+    parser = subparsers.add_parser(
+        "classify", help="label texts with a trained review classifier",
+        description="Print each text's predicted label, the class probabilities, and the tokens that received "
+                    "the most attention in the last block.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("checkpoint", metavar="CHECKPOINT", help="run folder of train-classifier, or a .ckpt in it")
+    parser.add_argument("texts", metavar="TEXT", nargs="+", help="one or more texts to classify")
+    parser.add_argument("--top-tokens", type=int, default=5, help="how many most-attended tokens to show")
+    parser.set_defaults(func=run_classify)
+
+
+def run_classify(args):
+    """Print label, probabilities and most-attended tokens for each text."""
+    model, tokenizer, classes = load_classifier(args.checkpoint)
+    for text, result in zip(args.texts, classify_texts(model, tokenizer, classes, args.texts)):
+        probabilities = ", ".join(f"{name} {p:.2f}" for name, p in result["probabilities"].items())
+        attended = sorted(result["attention"], key=lambda pair: -pair[1])[: args.top_tokens]
+        print(f"{result['label']}\t{text}")
+        print(f"  probabilities: {probabilities}")
+        print("  most attended: " + ", ".join(f"{token!r} {weight:.2f}" for token, weight in attended))
