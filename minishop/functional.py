@@ -16,7 +16,7 @@ float32 out) and Python scalars never promote arrays to float64.
 import math
 
 from minishop import backend
-from minishop.tensor import Tensor, _as_bool_mask, _unbroadcast, matmul  # noqa: F401  (matmul re-exported)
+from minishop.tensor import Tensor, _as_bool_mask, _sum_last_axis, _sum_leading_axes, _unbroadcast, matmul  # noqa: F401
 
 
 def _tensor(x):
@@ -105,11 +105,16 @@ def gelu(x):
 
 
 # ----- softmax family -----------------------------------------------------------------------------
+def _sum_along(x, axis):
+    """x.sum(axis, keepdims=True), through the fast BLAS form when it is the last axis."""
+    return _sum_last_axis(x) if axis in (-1, x.ndim - 1) else x.sum(axis=axis, keepdims=True)
+
+
 def _log_softmax_array(z, axis):
     """log softmax(z) = z - max - log(sum(exp(z - max))), the stable log-sum-exp form."""
     xp = backend.xp()
     shifted = z - z.max(axis=axis, keepdims=True)
-    shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted -= xp.log(_sum_along(xp.exp(shifted), axis))
     return shifted
 
 
@@ -122,12 +127,12 @@ def softmax(x, axis=-1):
     xp = backend.xp()
     y = x.data - x.data.max(axis=axis, keepdims=True)
     xp.exp(y, out=y)
-    y /= y.sum(axis=axis, keepdims=True)
+    y /= _sum_along(y, axis)
     out = x._child(y, (x,), "softmax")
 
     def _backward(g):
         gy = g * y
-        gy -= y * gy.sum(axis=axis, keepdims=True)
+        gy -= y * _sum_along(gy, axis)
         return (gy,)
 
     return out._record(_backward)
@@ -145,7 +150,7 @@ def log_softmax(x, axis=-1):
 
     def _backward(g):
         grad = xp.exp(y)
-        grad *= -g.sum(axis=axis, keepdims=True)
+        grad *= -_sum_along(g, axis)
         grad += g
         return (grad,)
 
@@ -165,8 +170,8 @@ def layer_norm(x, weight=None, bias=None, eps=1e-5):
     xp = backend.xp()
     X = x.data
     D = X.shape[-1]
-    xhat = X - X.mean(axis=-1, keepdims=True)  # (..., D) centred
-    var = (xhat * xhat).mean(axis=-1, keepdims=True)  # (..., 1)
+    xhat = X - _sum_last_axis(X) * (1.0 / D)  # (..., D) centred
+    var = _sum_last_axis(xhat * xhat) * (1.0 / D)  # (..., 1)
     rstd = xp.sqrt(var + eps)
     xp.divide(1, rstd, out=rstd)  # (..., 1) 1 / sqrt(var + eps)
     xhat *= rstd
@@ -180,17 +185,17 @@ def layer_norm(x, weight=None, bias=None, eps=1e-5):
         grads = []
         if x.requires_grad:
             gh = g * weight.data if weight is not None else g.copy()  # (..., D)
-            mean_gh_xhat = (gh * xhat).mean(axis=-1, keepdims=True)  # (..., 1)
-            gh -= gh.mean(axis=-1, keepdims=True)
+            mean_gh_xhat = _sum_last_axis(gh * xhat) * (1.0 / D)  # (..., 1)
+            gh -= _sum_last_axis(gh) * (1.0 / D)
             gh -= xhat * mean_gh_xhat
             gh *= rstd
             grads.append(gh)
         else:
             grads.append(None)
         if weight is not None:
-            grads.append((g * xhat).reshape(-1, D).sum(axis=0) if weight.requires_grad else None)
+            grads.append(_sum_leading_axes(g * xhat, X.ndim - 1) if weight.requires_grad else None)  # (D,)
         if bias is not None:
-            grads.append(g.reshape(-1, D).sum(axis=0) if bias.requires_grad else None)
+            grads.append(_sum_leading_axes(g, X.ndim - 1) if bias.requires_grad else None)  # (D,)
         return tuple(grads)
 
     return out._record(_backward)

