@@ -91,3 +91,38 @@ def test_prepare_sasrec_fixture_no_filtering():
 def test_prepare_errors_raise_on_the_shop_is_honest():
     with pytest.raises(DataFormatError, match="timestamp"):
         data.prepare(errors="raise")
+
+
+@pytest.mark.parametrize("name, format, kept", [
+    ("online_retail.csv", "online-retail", 9),  # 17 lines: 6 malformed or guest, then 1 cancel + its purchase
+    ("retailrocket_events.csv", "retailrocket", 9),  # 13 loaded; 4 repeats of one item in a row collapse
+    ("diginetica_views.csv", "diginetica", 10),  # 11 loaded; session 2 views item 33043 twice in a row
+    ("amazon2018_reviews.jsonl", "amazon", 6),  # event "review" is kept as it is (no view/purchase there)
+])
+def test_prepare_accounting_on_faulty_fixtures(name, format, kept):
+    prepared = data.prepare(os.path.join(FIXTURES, name), format=format, errors="skip", min_user_count=1,
+                            min_item_count=1)
+    report = prepared.report.check()
+    assert report.rows_out == kept == sum(len(s) for s in prepared.sequences.values())
+    assert report.rows_in == report.rows_out + sum(report.dropped.values())
+
+
+def test_k_core_users_removed_are_reported():
+    prepared = data.prepare(os.path.join(FIXTURES, "retailrocket_events.csv"), format="retailrocket",
+                            errors="skip", min_user_count=2, min_item_count=1, collapse_repeats=False)
+    assert prepared.n_users == 2  # visitors 794181 and 257597; the 7 one-view visitors are filtered away
+    removed = prepared.report.users_removed_by["k-core (users >= 2, items >= 1)"]
+    assert removed == 7 and 111016 in prepared.report.users_removed
+
+
+def test_cli_prints_the_report(capsys):
+    from minishop.data.__main__ import main
+    main([os.path.join(FIXTURES, "sasrec_small.txt"), "--format", "sasrec"])
+    out = capsys.readouterr().out
+    assert "total: 17 in = 17 out + 0 dropped" in out and "Prepared(5 users, 7 items" in out
+
+
+def test_prepare_says_when_nothing_is_left():
+    with pytest.raises(ValueError, match=r"(?s)no interactions are left after cleaning.*k-core"):
+        data.prepare(os.path.join(FIXTURES, "retailrocket_events.csv"), format="retailrocket", errors="skip",
+                     min_user_count=2, min_item_count=1)

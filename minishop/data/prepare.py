@@ -85,6 +85,8 @@ def prepare(path=None, format="shop", errors=None, min_user_count=None, min_item
             frame = _run(report, frame, preprocess.collapse_repeats)
     if min_user_count or min_item_count:
         frame = _run(report, frame, preprocess.k_core, min_user_count=min_user_count, min_item_count=min_item_count)
+    if len(frame) == 0:
+        raise ValueError(f"prepare: no interactions are left after cleaning; relax the filters.\n{report}")
     frame, users, items, remap_report = remap_ids(frame)
     report.add(remap_report)
     report.check()

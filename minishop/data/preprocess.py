@@ -94,24 +94,25 @@ def handle_cancellations(frame):
             report.drop(f"order {status}", int(hit.sum()))
             drop |= hit
     undo = frame[frame["event"].isin(("cancel", "return"))]
-    purchases = frame[frame["event"] == "purchase"]
+    purchases = frame[frame["event"] == "purchase"].sort_values("timestamp", kind="stable")
     has_order = "order_id" in frame.columns
     by_order = purchases[purchases["order_id"].astype(str) != ""].groupby("order_id").groups if has_order else {}
-    for index, row in undo.iterrows():
+    by_pair = purchases.groupby(["user", "item"]).groups if len(undo) else {}  # (user, item) -> rows by time
+    times = purchases["timestamp"]
+    for index, row in zip(undo.index, undo.itertuples(index=False)):
         drop[index] = True
-        report.drop(f"{row['event']} event")
-        key = row["order_id"] if has_order else ""
+        report.drop(f"{row.event} event")
+        key = row.order_id if has_order else ""
         if key in by_order:
             matches = [i for i in by_order[key] if not drop[i]]
-        else:
-            earlier = purchases[(purchases["user"] == row["user"]) & (purchases["item"] == row["item"])
-                                & (purchases["timestamp"] <= row["timestamp"])]
-            matches = [i for i in earlier.index[::-1] if not drop[i]][:1]
+        else:  # the latest earlier purchase of the same item by the same user, not already undone
+            earlier = [i for i in by_pair.get((row.user, row.item), []) if times[i] <= row.timestamp]
+            matches = [i for i in earlier[::-1] if not drop[i]][:1]
         for i in matches:
             drop[i] = True
-            report.drop(f"purchase undone by a {row['event']}")
+            report.drop(f"purchase undone by a {row.event}")
         if not matches:
-            report.notes.append(f"a {row['event']} for user {row['user']} item {row['item']} had no purchase")
+            report.notes.append(f"a {row.event} for user {row.user} item {row.item} had no purchase")
     out = frame[~drop]
     report.rows_out = len(out)
     return out, report.check()

@@ -51,6 +51,8 @@ def remap_ids(frame):
 
 def to_sequences(frame):
     """{user_idx: [item_idx, ...]} in chronological order (stable: equal timestamps keep file order)."""
+    if len(frame) == 0:
+        return {}
     ordered = frame.sort_values(["user_idx", "timestamp"], kind="stable")
     users = ordered["user_idx"].to_numpy()
     items = ordered["item_idx"].to_numpy()
