@@ -46,7 +46,7 @@ def main(argv=None):
     parser.add_argument("--stage", choices=("valid", "test"), default="test", help="which held-out item to rank")
     parser.add_argument("--batch-size", type=int, default=256, help="users scored per batch")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sampled negatives")
-    parser.add_argument("--knn-last", type=int, default=5, help="item-kNN: how many recent items to sum over")
+    
     args = parser.parse_args(argv)
     if not Path(args.data).exists():
         print(f"skipped: {args.data} not found (set --data or MINISHOP_AMAZON_GAMES)")
@@ -60,7 +60,7 @@ def main(argv=None):
     baselines = {
         "popular": PopularRecommender(),
         "markov": MarkovRecommender(),
-        "itemknn": ItemKNNRecommender(n_last=args.knn_last),
+        "itemknn": ItemKNNRecommender(),
     }
     results = {}
     for name, recommender in baselines.items():

@@ -32,7 +32,7 @@ def test_markov_predicts_the_observed_successor():
 def test_itemknn_similarities_by_hand():
     # users with each item: c(1) = 2, c(2) = 3, c(3) = 1, c(4) = 1; together: c(1,2) = 2, c(1,3) = c(2,3) = c(2,4) = 1
     train = {1: [1, 2, 3], 2: [1, 2, 1], 3: [2, 4]}
-    knn = ItemKNNRecommender(n_neighbors=100, n_last=5).fit(train, n_items=5)
+    knn = ItemKNNRecommender(n_neighbors=100, n_last=5, decay=1.0).fit(train, n_items=5)
     scores = knn.score([[3], [1, 4], [3, 3]])
     tolerance = 2e-6  # the popularity tie-break adds less than 1e-6
     assert scores[0] == pytest.approx([0, 1 / np.sqrt(2), 1 / np.sqrt(3), 0, 0, 0], abs=tolerance)
@@ -42,6 +42,14 @@ def test_itemknn_similarities_by_hand():
     # with no similarity at all (empty history), items come out in popularity order: 1 and 2 (3 each), 3, 4, 5
     empty = knn.score([[]])[0]
     assert empty[1] == empty[2] > empty[3] == empty[4] > empty[5] == 0
+
+
+def test_itemknn_weighs_recent_items_more():
+    train = {1: [1, 2, 3], 2: [1, 2, 1], 3: [2, 4]}
+    scores = ItemKNNRecommender(decay=0.5).fit(train, n_items=5).score([[1, 4]])[0]
+    # item 4 is the most recent (weight 1), item 1 one step older (weight 0.5)
+    assert scores[2] == pytest.approx(1 / np.sqrt(3) + 0.5 * 2 / np.sqrt(6), abs=2e-6)
+    assert scores[3] == pytest.approx(0.5 / np.sqrt(2), abs=2e-6)
 
 
 def test_itemknn_keeps_only_the_nearest_neighbours_and_the_last_items():

@@ -2,7 +2,8 @@
 
 - PopularRecommender:  score(i) = how often item i occurs in training. The same list for everyone.
 - MarkovRecommender:   score(i | last item a) = #(a -> i transitions in training), first order.
-- ItemKNNRecommender:  score(i | history) = sum over the last few items j of cosine(i, j), where
+- ItemKNNRecommender:  score(i | history) = sum over the last few items j of cosine(i, j) (recent ones
+                       weigh more), where
                        cosine(i, j) = #users with both i and j / sqrt(#users with i * #users with j).
 
 Markov and item-kNN break ties (and back off, when they know nothing about the history) by
@@ -104,13 +105,19 @@ class ItemKNNRecommender:
 
     cosine(i, j) = c(i, j) / sqrt(c(i) c(j)), with c(i, j) the number of users who interacted with both
     i and j, and c(i) the number with i. Each item keeps its `n_neighbors` most similar items.
-    score(i | history) = sum over the last `n_last` distinct history items j of cosine(j, i), plus a
-    popularity term below 1e-6 that orders ties (and scores users with no known neighbours).
+
+        score(i | history) = sum over the last `n_last` distinct history items j, the most recent at
+                             age 0, of decay**age * cosine(j, i)
+
+    plus a popularity term below 1e-6 that orders ties (and scores users with no known neighbours).
+    The defaults (200 neighbours, last 5 items, decay 0.5) were the best full-ranking NDCG@10 on the
+    VALIDATION items of Amazon Games among n_last in 1..20, decay in 0.2..1, neighbours in 50..200.
     """
 
-    def __init__(self, n_neighbors=100, n_last=5):
+    def __init__(self, n_neighbors=200, n_last=5, decay=0.5):
         self.n_neighbors = n_neighbors
         self.n_last = n_last
+        self.decay = decay
 
     def fit(self, train_sequences, n_items):
         np = backend.np
@@ -130,15 +137,17 @@ class ItemKNNRecommender:
         return self
 
     def score(self, histories):
-        """(B, n_items + 1): summed similarities to the last n_last distinct items, plus popularity."""
+        """(B, n_items + 1): decayed sum of similarities to the last n_last distinct items, plus popularity."""
         np = backend.np
         scores = np.tile(self.backoff, (len(histories), 1))  # (B, n_items + 1)
-        rows, recent = [], []
+        rows, recent, weights = [], [], []
         for b, history in enumerate(histories):
-            last_distinct = list(dict.fromkeys(reversed(history)))[: self.n_last]
+            last_distinct = list(dict.fromkeys(reversed(history)))[: self.n_last]  # most recent first
             rows.extend([b] * len(last_distinct))
             recent.extend(last_distinct)
+            weights.extend(self.decay ** age for age in range(len(last_distinct)))
         which, columns, values = self.neighbors.gather(recent)
+        values = values * np.asarray(weights)[which]
         # several recent items may share a neighbour: bincount sums repeated (row, column) pairs
         flat = np.asarray(rows, dtype=np.int64)[which] * (self.n_items + 1) + columns
         scores += np.bincount(flat, weights=values, minlength=scores.size).reshape(scores.shape)

@@ -198,7 +198,10 @@ def _evaluate(recommender, split, stage, protocols, ks, exclude_history, n_negat
 def score_batch(recommender, histories, n_items):
     """recommender.score(histories) as a checked float array of the active backend: (B, n_items + 1)."""
     xp = backend.xp()
-    scores = xp.asarray(recommender.score(histories))
+    scores = recommender.score(histories)
+    if hasattr(scores, "requires_grad"):  # a minishop Tensor: take the array inside it
+        scores = scores.data
+    scores = xp.asarray(scores)
     name = type(recommender).__name__
     expected = (len(histories), n_items + 1)
     if scores.shape != expected:
