@@ -214,3 +214,20 @@ def test_unknown_format_and_errors_argument():
         load(fixture("sasrec_small.txt"), format="sasrec", errors="ignore")
     with pytest.raises(FileNotFoundError, match="no such file"):
         load(fixture("missing.txt"), format="sasrec")
+
+
+def test_shop_orders_round_trip_through_sqlite(tmp_path):
+    from minishop.data.shop_sqlite import write_shop_sqlite
+    path = write_shop_sqlite(str(tmp_path / "shop.db"))
+    result = load(path, format="sqlite", errors="skip")
+    raw = pd.read_csv(os.path.join(data.default_shop_path(), "events.csv.gz"), dtype=str, keep_default_na=False)
+    n_orders = raw.loc[raw["event"].str.strip().str.lower() == "purchase", "order_id"].nunique()
+    report = result.report
+    assert report.rows_in == n_orders  # one order line per purchase, duplicates written once
+    assert set(report.dropped) == {"malformed created_at: expected a date-time like 2023-05-01 12:30:00"}
+    assert report.rows_in == report.rows_out + sum(report.dropped.values())
+    statuses = result.interactions["status"].value_counts()
+    assert set(statuses.index) == {"completed", "cancelled", "returned"}
+    assert 0.02 < statuses["cancelled"] / report.rows_out < 0.04
+    with pytest.raises(FileExistsError):
+        write_shop_sqlite(path)

@@ -9,7 +9,6 @@ Titles and descriptions are assembled from phrase banks so that the catalog has 
 small BPE tokenizer and a small text language model, while every sentence stays true to the product's attributes.
 """
 
-import random
 from dataclasses import dataclass, field
 
 
