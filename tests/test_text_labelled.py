@@ -64,7 +64,8 @@ def test_csv_rejects_malformed_rows_naming_file_and_line(name, line, reason):
 
 
 def test_csv_missing_column_names_the_argument_and_the_header():
-    with pytest.raises(ValueError, match=r"label_column='rating' is not a column; the header has \['id', 'review', 'stars'\]"):
+    expected = r"label_column='rating' is not a column; the header has \['id', 'review', 'stars'\]"
+    with pytest.raises(ValueError, match=expected):
         labelled.load_csv(FIXTURES / "reviews.csv", text_column="review", label_column="rating")
 
 

@@ -78,7 +78,8 @@ class ReviewClassifier(Module):
         with no_grad():
             x = encoder.token_embedding(ids) + encoder.position_embedding.weight[:T]  # (B, T, D)
             for block in encoder.blocks:
-                attended, weights = block.attention(block.norm1(x), padding, need_weights=True)  # (B, T, D), (B, H, T, T)
+                # attended (B, T, D), weights (B, H, T, T)
+                attended, weights = block.attention(block.norm1(x), padding, need_weights=True)
                 x = x + attended
                 x = x + block.feed_forward(block.norm2(x))  # (B, T, D)
                 all_weights.append(weights.data)

@@ -57,7 +57,8 @@ class TextLM(Module):
 
     def new_cache(self):
         """An empty cache: per block, the keys and values (B, H, T_seen, d_head) of every token so far."""
-        return {"length": 0, "keys": [None] * len(self.transformer.blocks), "values": [None] * len(self.transformer.blocks)}
+        n_blocks = len(self.transformer.blocks)
+        return {"length": 0, "keys": [None] * n_blocks, "values": [None] * n_blocks}
 
     def forward_cached(self, ids, cache):  # ids (B, T_new): the tokens after the cache's last position
         """Logits (B, T_new, V) of new tokens, attending to the cached ones; appends their keys/values.

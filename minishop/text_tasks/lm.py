@@ -21,13 +21,14 @@ from minishop.checkpoint import load_checkpoint
 from minishop.models.text_lm import TextLM
 from minishop.tensor import no_grad
 from minishop.text_tasks import corpus
-from minishop.text_tasks.runs import read_json, run_paths, write_json
+from minishop.text_tasks.runs import read_json, report_validation, run_paths, write_json
 from minishop.tokenizers import BPETokenizer
 from minishop.train import TrainConfig, train
 
 np = backend.np
 
-SAMPLE_PROMPTS = ("category: electronics > headphones | brand: Zenith |", "category: home > coffee makers | brand: Bramble |",
+SAMPLE_PROMPTS = ("category: electronics > headphones | brand: Zenith |",
+                  "category: home > coffee makers | brand: Bramble |",
                   "category: sports > running shoes | brand: Corvid |")
 
 
@@ -35,13 +36,13 @@ SAMPLE_PROMPTS = ("category: electronics > headphones | brand: Zenith |", "categ
 class LMTaskConfig:
     """Sizes and training settings of the description LM (defaults: a couple of minutes on a laptop CPU)."""
 
-    vocab_size: int = 768
+    vocab_size: int = 1024
     d_model: int = 96
     n_blocks: int = 2
     n_heads: int = 4
-    max_len: int = 128
+    max_len: int = 160  # the longest shop document is ~130 tokens: none is cut
     dropout: float = 0.1
-    epochs: int = 12
+    epochs: int = 15
     batch_size: int = 16
     lr: float = 3e-3
     warmup_steps: int = 30
@@ -104,7 +105,7 @@ def train_description_lm(out_dir, config=None, shop_folder=None, progress=True):
                                mode="min", seed=config.seed, progress=progress)
     run = train(model, _loss_batches(train_set.sequences, config.batch_size, pad_id),
                 lambda m, ids: m.loss(ids, pad_id), train_config,
-                evaluate=lambda m: evaluate_lm(m, valid_set.sequences, pad_id),
+                evaluate=lambda m: report_validation(evaluate_lm(m, valid_set.sequences, pad_id), progress),
                 out_dir=out_dir)
 
     results = {

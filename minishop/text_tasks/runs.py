@@ -7,6 +7,8 @@
 import json
 import os
 
+from tqdm.auto import tqdm
+
 from minishop.train import BEST
 
 
@@ -33,3 +35,10 @@ def read_json(path):
     with open(path, encoding="utf-8") as file:
         return json.load(file)
 
+
+
+def report_validation(metrics, progress):
+    """Print validation metrics above the progress bar (minishop.train also logs them to metrics.jsonl)."""
+    if progress:
+        tqdm.write("validation " + ", ".join(f"{name} {value:.4f}" for name, value in metrics.items()))
+    return metrics

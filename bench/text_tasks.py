@@ -1,0 +1,103 @@
+"""Benchmark of the language tasks: the figures quoted in the closing note of the text-tasks issue.
+
+    python bench/text_tasks.py                       # LM + both review targets on the bundled shop
+    python bench/text_tasks.py --data reviews.tsv    # also a labelled file of your own (80/20 split)
+    python bench/text_tasks.py --only lm             # or: --only classifier, --only cache
+
+Prints, and writes to OUT/bench.json:
+1. the description LM's validation perplexity next to unigram and bigram LMs on the same tokens, three
+   samples, and the training wall time;
+2. the review classifier's held-out accuracy and macro-F1 next to bag-of-words (sentiment, 1-5 rating,
+   and --data if given);
+3. generation speed with and without the key/value cache (tokens/s and their ratio, same model, same run).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from minishop import backend  # noqa: E402
+from minishop.models.text_lm import TextLM  # noqa: E402
+from minishop.text_tasks import (ClassifierTaskConfig, LMTaskConfig, load_text_lm,  # noqa: E402
+                                 train_classifier_on_file, train_classifier_on_shop, train_description_lm)
+
+
+def bench_lm(out, epochs):
+    started = time.perf_counter()
+    results = train_description_lm(os.path.join(out, "lm"), LMTaskConfig(epochs=epochs) if epochs else None)
+    results["wall_seconds"] = time.perf_counter() - started
+    print(f"\n== description LM ({results['data']['tokens_valid']:,} validation tokens, "
+          f"{results['data']['products_valid']} held-out products, {results['wall_seconds']:.0f} s) ==")
+    for name in ("model", "bigram", "unigram"):
+        print(f"  perplexity {name:8s} {results[name]['perplexity']:8.2f}")
+    for sample in results["samples"]:
+        print("  sample: " + sample["text"])
+    return results
+
+
+def bench_classifier(out, name, train):
+    started = time.perf_counter()
+    results = train(os.path.join(out, name))
+    results["wall_seconds"] = time.perf_counter() - started
+    print(f"\n== review classifier: {name} ({results['data']['test']} test examples, "
+          f"{results['wall_seconds']:.0f} s) ==")
+    for key, label in (("model", "transformer"), ("bow", "bag-of-words")):
+        print(f"  {label:12s} accuracy {results[key]['accuracy']:.4f}  macro-F1 {results[key]['macro_f1']:.4f}")
+    return results
+
+
+def bench_cache(out, n_tokens=120, repeats=3):
+    """Tokens/s of generation with and without the key/value cache, interleaved in one run."""
+    lm_dir = os.path.join(out, "lm")
+    if os.path.exists(os.path.join(lm_dir, "best.ckpt")):
+        model, _ = load_text_lm(lm_dir)
+    else:
+        backend.manual_seed(0)
+        model = TextLM(1024, 96, 2, 4, 160, 0.0).eval()
+    timings = {True: [], False: []}
+    for _ in range(repeats):
+        for use_cache in (True, False):
+            started = time.perf_counter()
+            new = model.generate([1], max_new_tokens=n_tokens, seed=0, use_cache=use_cache)
+            timings[use_cache].append(len(new) / (time.perf_counter() - started))
+    cached, uncached = max(timings[True]), max(timings[False])
+    print(f"\n== generation of {n_tokens} tokens: cached {cached:.0f} tok/s, uncached {uncached:.0f} tok/s, "
+          f"ratio {cached / uncached:.2f}x ==")
+    return {"cached_tokens_per_s": cached, "uncached_tokens_per_s": uncached, "ratio": cached / uncached}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="runs/bench-text", help="folder for the runs and bench.json")
+    parser.add_argument("--only", choices=("lm", "classifier", "cache"), default=None)
+    parser.add_argument("--lm-epochs", type=int, default=None, help="override the LM's default epochs")
+    parser.add_argument("--data", default=None, help="a labelled file (text<TAB>label, or CSV) to benchmark too")
+    parser.add_argument("--format", choices=("tsv", "csv"), default="tsv")
+    parser.add_argument("--text-column", default="text")
+    parser.add_argument("--label-column", default="label")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    report = {}
+    if args.only in (None, "lm"):
+        report["lm"] = bench_lm(args.out, args.lm_epochs)
+    if args.only in (None, "classifier"):
+        for target in ("sentiment", "rating"):
+            report[f"shop_{target}"] = bench_classifier(
+                args.out, f"shop-{target}", lambda folder, t=target: train_classifier_on_shop(folder, t))
+        if args.data:
+            report["data"] = bench_classifier(
+                args.out, "data", lambda folder: train_classifier_on_file(
+                    args.data, folder, args.format, args.text_column, args.label_column, ClassifierTaskConfig()))
+    if args.only in (None, "cache"):
+        report["cache"] = bench_cache(args.out)
+    with open(os.path.join(args.out, "bench.json"), "w", encoding="utf-8") as file:
+        json.dump(report, file, indent=2)
+    print(f"\nwritten to {os.path.join(args.out, 'bench.json')}")
+
+
+if __name__ == "__main__":
+    main()
