@@ -59,23 +59,14 @@ def _printed(notebook):
 def _run(source, strict):
     """Execute the paired notebook of `source` in a fresh kernel; return it with outputs and the seconds taken."""
     notebook = nbformat.reads(build.notebook_text(source), as_version=4)
-    env = {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "MINISHOP_BACKEND": "numpy",
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "MINISHOP_BACKEND": "numpy",
            "MINISHOP_LESSONS_STRICT": "1" if strict else "0"}
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)  # the kernel process inherits this environment
-    try:
-        client = nbclient.NotebookClient(
-            notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(source.parent)}}
-        )
-        start = time.perf_counter()
-        client.execute()
-        seconds = time.perf_counter() - start
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    client = nbclient.NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(source.parent)}}
+    )
+    start = time.perf_counter()
+    client.execute(env=env)  # the kernel process gets this environment
+    seconds = time.perf_counter() - start
     print(f"{_name(source)} ran in {seconds:.1f} s")
     return notebook, seconds
 
