@@ -140,7 +140,7 @@ def collapse_repeats(frame):
     ordered = sort_chronologically(frame)
     same = (ordered["user"].values[1:] == ordered["user"].values[:-1]) & \
            (ordered["item"].values[1:] == ordered["item"].values[:-1])
-    repeat = backend.np.concatenate([[False], same])
+    repeat = backend.np.concatenate([[False], same])[:len(ordered)]  # the first row is never a repeat
     report.drop("same item as the user's previous event", int(repeat.sum()))
     out = ordered[~repeat]
     report.rows_out = len(out)
