@@ -28,6 +28,7 @@ def test_prepare_shop_contract(shop):
     assert len(shop.item_titles) == shop.n_items and len(shop.item_categories) == shop.n_items
     products = pd.read_csv(os.path.join(data.default_shop_path(), "products.csv"), dtype=str).set_index("item_id")
     assert shop.item_titles[5] == products.loc[shop.item_ids[5], "title"]
+    assert {"title", "description"} <= set(shop.items.columns) and {"rating", "text"} <= set(shop.reviews.columns)
     categories = set(shop.item_categories.values())
     assert "electronics > phones" in categories and all(c == c.strip().lower() for c in categories)
 

@@ -29,6 +29,8 @@ class Prepared:
     item_categories: dict = field(default_factory=dict)  # item index -> normalised category path
     report: PipelineReport = None
     interactions: object = None  # the final cleaned table (with user_idx, item_idx columns)
+    items: object = None  # the source's item metadata table (shop: title, category, description, ...) or None
+    reviews: object = None  # the source's reviews table (shop: user, item, timestamp, rating, text) or None
 
     def __repr__(self):
         return (f"Prepared({self.n_users:,} users, {self.n_items:,} items, "
@@ -95,7 +97,8 @@ def prepare(path=None, format="shop", errors=None, min_user_count=None, min_item
     titles, categories = _metadata(loaded.items, items)
     return Prepared(sequences=sequences, split=split, n_users=len(users), n_items=len(items),
                     user_ids=[None] + users.ids[1:], item_ids=items.ids, item_titles=titles,
-                    item_categories=categories, report=report, interactions=frame)
+                    item_categories=categories, report=report, interactions=frame, items=loaded.items,
+                    reviews=loaded.reviews)
 
 
 def _metadata(items_table, item_map):
