@@ -220,3 +220,7 @@ def test_format_table_lines_up_recommenders_and_protocols():
     assert lines[1].split() == ["recommender", "full", "NDCG@2", "full", "HR@2", "sampled", "NDCG@2", "sampled", "HR@2"]
     assert lines[2].split()[:3] == ["model", f"{results['model']['full']['NDCG@2']:.4f}", "0.6667"]
     assert lines[3].split() == ["popular", "0.2500", "0.5000", "-", "-"]
+    model_ndcg = results["model"]["full"]["NDCG@2"]
+    assert model_ndcg > 0.25 and lines[4] == f"model beats every baseline on full NDCG@2 ({model_ndcg:.4f} vs popular 0.2500)"
+    results["popular"]["full"]["NDCG@2"] = 0.9
+    assert "model does NOT beat the baselines on full NDCG@2" in format_table(results, metrics=("NDCG@2",))

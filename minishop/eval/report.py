@@ -10,10 +10,11 @@
 """
 
 
-def format_table(results, metrics=("NDCG@10", "HR@10"), protocols=("full", "sampled")):
+def format_table(results, metrics=("NDCG@10", "HR@10"), protocols=("full", "sampled"), model="model"):
     """results: {name: {"full": {...}, "sampled": {...}}} -> an aligned text table, one row per name.
 
-    A protocol missing for some name shows as "-". The first line says what each protocol means.
+    A protocol missing for some name shows as "-". The first line says what each protocol means. When
+    a row is named `model` and others are present, a last line says whether it beats them all.
     """
     columns = [(protocol, metric) for protocol in protocols for metric in metrics]
     header = ["recommender"] + [f"{protocol} {metric}" for protocol, metric in columns]
@@ -31,7 +32,22 @@ def format_table(results, metrics=("NDCG@10", "HR@10"), protocols=("full", "samp
         first = row[0].ljust(widths[0])
         rest = [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
         lines.append("  ".join([first] + rest))
+    if model in results and len(results) > 1:
+        lines.append(verdict(results, model, metrics[0], protocols[0]))
     return "\n".join(lines)
+
+
+def verdict(results, model="model", metric="NDCG@10", protocol="full"):
+    """One line: does `model` beat every other recommender on `metric` under `protocol`?"""
+    score = results[model][protocol][metric]
+    others = {name: r[protocol][metric] for name, r in results.items() if name != model and protocol in r}
+    if not others:
+        return f"{model}: no baseline measured under {protocol} to compare with"
+    best_name = max(others, key=others.get)
+    if score > others[best_name]:
+        return f"{model} beats every baseline on {protocol} {metric} ({score:.4f} vs {best_name} {others[best_name]:.4f})"
+    return (f"{model} does NOT beat the baselines on {protocol} {metric}: {score:.4f} vs "
+            f"{best_name} {others[best_name]:.4f}")
 
 
 def _legend(results, protocols):
