@@ -127,3 +127,13 @@ def test_prepare_says_when_nothing_is_left():
     with pytest.raises(ValueError, match=r"(?s)no interactions are left after cleaning.*k-core"):
         data.prepare(os.path.join(FIXTURES, "retailrocket_events.csv"), format="retailrocket", errors="skip",
                      min_user_count=2, min_item_count=1)
+
+
+def test_prepare_can_pseudonymise_users():
+    path = os.path.join(FIXTURES, "diginetica_views.csv")
+    plain = data.prepare(path, format="diginetica", errors="skip", min_user_count=1, min_item_count=1)
+    hashed = data.prepare(path, format="diginetica", errors="skip", min_user_count=1, min_item_count=1,
+                          pseudonymise_salt="teacher-secret")
+    assert "278" in plain.user_ids and "278" not in hashed.user_ids
+    assert all(len(u) == 16 for u in hashed.user_ids[1:])
+    assert sorted(map(len, plain.sequences.values())) == sorted(map(len, hashed.sequences.values()))

@@ -53,7 +53,7 @@ def _defaults(format, min_user_count, min_item_count):
 
 def prepare(path=None, format="shop", errors=None, min_user_count=None, min_item_count=None, dedupe=True,
             drop_bots=True, max_events=1000, handle_cancellations=True, events=preprocess.BUY_EVENTS,
-            collapse_repeats=True, **load_options):
+            collapse_repeats=True, pseudonymise_salt=None, **load_options):
     """Load and clean a dataset and split it leave-one-out for next-item recommendation.
 
     For the shop, the interactions kept are views, add-to-carts and purchases (event names normalised), after
@@ -64,6 +64,7 @@ def prepare(path=None, format="shop", errors=None, min_user_count=None, min_item
 
     errors=None means "skip" for the bundled shop (its malformed lines are planted on purpose and counted)
     and "raise" for every other source. min_user_count/min_item_count=None: 3 for shop, 0 for sasrec, else 5.
+    pseudonymise_salt: if given, raw user ids are replaced by salted hashes (user_ids then holds the hashes).
     """
     if errors is None:
         errors = "skip" if format == "shop" else "raise"
@@ -87,6 +88,9 @@ def prepare(path=None, format="shop", errors=None, min_user_count=None, min_item
             frame = _run(report, frame, preprocess.collapse_repeats)
     if min_user_count or min_item_count:
         frame = _run(report, frame, preprocess.k_core, min_user_count=min_user_count, min_item_count=min_item_count)
+    if pseudonymise_salt is not None:
+        frame, step_report = preprocess.pseudonymise(frame, salt=pseudonymise_salt)
+        report.add(step_report)
     if len(frame) == 0:
         raise ValueError(f"prepare: no interactions are left after cleaning; relax the filters.\n{report}")
     frame, users, items, remap_report = remap_ids(frame)
