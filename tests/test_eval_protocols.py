@@ -196,6 +196,8 @@ def test_bad_recommender_output_and_arguments_are_named():
         evaluate(WithNaN(), TOY, stage="train", progress=False)
     with pytest.raises(ValueError, match="protocol='fast'"):
         evaluate(WithNaN(), TOY, protocol="fast", progress=False)
+    with pytest.raises(ValueError, match="n_negatives=0"):
+        evaluate(WithNaN(), TOY, protocol="sampled", ks=(1,), n_negatives=0, progress=False)
     with pytest.raises(ValueError, match="ks="):
         evaluate(WithNaN(), TOY, ks=(0,), progress=False)
 

@@ -17,9 +17,12 @@ Two protocols, always labelled in the results:
 - "sampled": the SASRec paper's protocol. The target is ranked against `n_negatives` (100) items
   drawn uniformly, with replacement, from the items the user NEVER touched (neither the input history
   nor the target). Much easier than full ranking: numbers compare with published tables only.
+  (The authors' code excludes only the training items, so it may draw the validation item or, rarely,
+  the target itself as a "negative"; we exclude both.) Under this protocol the top-K lists behind
+  coverage@K and popularity@K are drawn from the 1 + n_negatives candidates only.
 
 Ties are pessimistic in both (see metrics.py). Users are scored in batches: one (B, n_items + 1)
-score matrix per batch, masks by fancy indexing, top-K lists by argpartition.
+score matrix per batch, masks by fancy indexing, top-K lists by a partition threshold (`top_k`).
 """
 
 from tqdm.auto import tqdm
@@ -151,6 +154,8 @@ def _evaluate(recommender, split, stage, protocols, ks, exclude_history, n_negat
     ks = tuple(ks)
     if not ks or any(not isinstance(k, int) or k < 1 or k > split.n_items for k in ks):
         raise ValueError(f"evaluate(ks={ks}): expected positive ints no larger than n_items={split.n_items}")
+    if not isinstance(n_negatives, int) or n_negatives < 1:
+        raise ValueError(f"evaluate(n_negatives={n_negatives!r}): expected a positive int")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"evaluate(batch_size={batch_size!r}): expected a positive int")
     user_ids, histories, targets = evaluation_cases(split, stage, users, seed)
