@@ -130,3 +130,23 @@ def test_transformer_options_and_errors(float64):
     np.testing.assert_allclose(tied.logits(hidden).data, hidden.data @ tied.token_embedding.weight.data.T)
     tied.eval()  # no dropout: deterministic
     np.testing.assert_array_equal(tied(ids).data, tied(ids).data)
+
+
+@pytest.mark.parametrize("norm_first", [True, False], ids=["pre-LN", "post-LN"])
+def test_transformer_block_with_dropout_passes_gradcheck(float64, norm_first):
+    """Training mode, every dropout active (attention weights, MLP, residuals), the same masks each call."""
+    block = nn.TransformerBlock(6, 3, 7, dropout=0.2, causal=True, norm_first=norm_first)
+    x = Tensor(np.random.default_rng(9).standard_normal((2, 5, 6)), requires_grad=True)
+    pad = np.array([[True, True, False, False, False], [False] * 5])
+
+    def fn(*tensors):
+        minishop.manual_seed(21)  # fixed dropout masks, so finite differences see one function
+        return block(x, key_padding_mask=pad)
+
+    names = ["x"] + [name for name, _ in block.named_parameters()]
+    result = gradcheck(fn, [x] + block.parameters(), names=names)
+    assert result.max_rel_error < 1e-6
+    minishop.manual_seed(21)
+    with_dropout = block(x, key_padding_mask=pad).data
+    block.eval()
+    assert not np.allclose(with_dropout, block(x, key_padding_mask=pad).data)  # dropout really was on
