@@ -126,10 +126,10 @@ class ItemKNNRecommender:
         self.backoff = _popularity_tiebreak(counts, 1e-6)
         self.backoff[0] = 0.0
         users, items = _unique_user_items(train_sequences, n_items)  # one entry per (user, item)
-        left, right = _pairs_within_users(users, items)  # every ordered pair i != j of one user's items
-        keys = left * (n_items + 1) + right
-        pairs, together = np.unique(keys, return_counts=True)  # c(i, j)
+        left, right = _pairs_within_users(users, items)  # every pair i < j of one user's items
+        pairs, together = np.unique(left * (n_items + 1) + right, return_counts=True)  # c(i, j), i < j
         i, j = pairs // (n_items + 1), pairs % (n_items + 1)
+        i, j, together = np.concatenate([i, j]), np.concatenate([j, i]), np.concatenate([together, together])
         users_with = np.bincount(items, minlength=n_items + 1).astype(np.float64)  # c(i)
         similarity = together / np.sqrt(users_with[i] * users_with[j])
         keep = _top_per_row(i, similarity, self.n_neighbors)
@@ -163,7 +163,7 @@ def _unique_user_items(train_sequences, n_items):
 
 
 def _pairs_within_users(users, items):
-    """All ordered pairs (i, j), i != j, of items of the same user. users sorted; (M,) -> (P,), (P,)."""
+    """All pairs (i, j), i < j, of items of the same user. Sorted by user, then item; (M,) -> (P,), (P,)."""
     np = backend.np
     _, group_start, group_size = np.unique(users, return_index=True, return_counts=True)
     size_of = np.repeat(group_size, group_size)  # (M,) size of each entry's user group
@@ -171,8 +171,8 @@ def _pairs_within_users(users, items):
     left_index = np.repeat(np.arange(users.size), size_of)  # (P',) each entry once per partner
     partner = np.arange(left_index.size) - np.repeat(np.cumsum(size_of) - size_of, size_of)
     right_index = np.repeat(start_of, size_of) + partner  # (P',) partner's position
-    distinct = left_index != right_index
-    return items[left_index[distinct]], items[right_index[distinct]]
+    ordered = left_index < right_index  # items are sorted within a user, so this is item i < item j
+    return items[left_index[ordered]], items[right_index[ordered]]
 
 
 def _top_per_row(rows, values, n):
