@@ -170,9 +170,9 @@ check_close(milliseconds, 24.285184, name="milliseconds", rtol=1e-3,
 #
 # A product of an $(n\times k)$ and a $(k\times m)$ matrix costs $2nkm$ floating-point operations (one
 # multiply and one add per term). Dividing by the time gives the achieved FLOP/s — the number to compare
-# with the hardware's peak. We time square float32 matmuls of growing size, taking the **median** of
-# several runs after a warm-up run (the first call pays for memory allocation and, on a GPU, kernel
-# compilation).
+# with the hardware's peak. We time square float32 matmuls of growing size, several runs each after a
+# warm-up run (the first call pays for memory allocation and, on a GPU, kernel compilation), and keep the
+# **fastest** run: the one least disturbed by other programs on the machine.
 
 # %%
 def sync(xp):
@@ -181,7 +181,8 @@ def sync(xp):
         xp.cuda.Device().synchronize()
 
 
-def median_seconds(function, xp, repeats=5):
+def run_times(function, xp, repeats=5):
+    """Seconds taken by each of `repeats` calls of function(), after one warm-up call."""
     function()  # warm-up
     sync(xp)
     times = []
@@ -190,7 +191,7 @@ def median_seconds(function, xp, repeats=5):
         function()
         sync(xp)  # without this, a GPU timing measures only the kernel launch
         times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return times
 
 
 def matmul_gflops(xp, sizes):
@@ -198,7 +199,7 @@ def matmul_gflops(xp, sizes):
     for n in sizes:
         a = xp.asarray(rng.standard_normal((n, n)), dtype=xp.float32)
         b = xp.asarray(rng.standard_normal((n, n)), dtype=xp.float32)
-        seconds = median_seconds(lambda: a @ b, xp, repeats=3 if n >= 1024 else 5)
+        seconds = min(run_times(lambda: a @ b, xp, repeats=3 if n >= 1024 else 5))
         rates.append(2 * n**3 / seconds / 1e9)
     return rates
 
@@ -213,6 +214,7 @@ if HAS_GPU:
 
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.loglog(sizes, cpu_rates, "o-", label="CPU, NumPy float32")
+ax.set_xscale("log", base=2)
 if gpu_rates is not None:
     ax.loglog(sizes + [2048, 4096], gpu_rates, "s-", label="GPU, CuPy float32")
 else:
@@ -288,7 +290,7 @@ for name in ["numpy", "cupy"] if HAS_GPU else ["numpy"]:
     minishop.set_backend(name)
     step = make_step()
     first_losses[name] = float(minishop.to_numpy(step().data))  # the first step: the same start on both
-    step_times[name] = median_seconds(step, backend.xp(), repeats=5)
+    step_times[name] = float(np.median(run_times(step, backend.xp(), repeats=5)))
     minishop.set_backend("numpy")
 
 for name in step_times:
