@@ -98,6 +98,14 @@ def test_load_state_dict_rejects_foreign_state(float64):
     state["buffers"]["1.exp_avg"] = np.zeros((4,))
     with pytest.raises(ValueError, match=r"buffer '1.exp_avg' has shape \(4,\), expected \(5,\)"):
         optim.Adam(ours).load_state_dict(state)
+    state = adam.state_dict()
+    del state["buffers"]["2.exp_avg_sq"]
+    with pytest.raises(ValueError, match=r"parameters \[2\] lack some of the buffers"):
+        optim.Adam(ours).load_state_dict(state)
+    state = adam.state_dict()
+    state["hyperparameters"]["parameters"] = []  # must not overwrite arbitrary attributes
+    with pytest.raises(ValueError, match=r"unknown hyperparameters \['parameters'\]"):
+        optim.Adam(ours).load_state_dict(state)
 
 
 def test_parameters_without_gradient_are_left_alone(float64):

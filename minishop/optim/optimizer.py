@@ -64,6 +64,13 @@ class Optimizer:
                     f"expected {tuple(parameter.shape)} (the shape of parameter {index_text})"
                 )
             new_state[int(index_text)][buffer] = backend.asarray(array, dtype=parameter.dtype).copy()
+        incomplete = [index for index, buffers in enumerate(new_state) if buffers and set(buffers) != set(self.BUFFERS)]
+        if incomplete:
+            raise ValueError(f"{name}.load_state_dict: parameters {incomplete} lack some of the buffers {self.BUFFERS}")
+        known = ("lr",) + self.HYPERPARAMETERS
+        unknown = [key for key in state["hyperparameters"] if key not in known]
+        if unknown:
+            raise ValueError(f"{name}.load_state_dict: unknown hyperparameters {unknown} (expected {known})")
         for key, value in state["hyperparameters"].items():
             setattr(self, key, value)
         self.step_count = int(state["step_count"])
