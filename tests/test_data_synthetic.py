@@ -23,6 +23,7 @@ def events(shop_dir):
     return pd.read_csv(os.path.join(shop_dir, "events.csv.gz"), dtype=str, keep_default_na=False)
 
 
+@pytest.mark.slow  # ~2 s of CPU; more on a busy machine
 def test_regeneration_is_byte_identical(tmp_path, shop_dir):
     synthetic.main(["--out", str(tmp_path), "--seed", "0"])
     for name in SHOP_FILES:

@@ -212,7 +212,7 @@ def _event_rows(shop):
     rand = shop.rand
     rows = []
     for when, user_id, session, kind, item_id, order_id in shop.events:
-        stamp = when.strftime("%Y-%m-%d %H:%M:%S")
+        stamp = when.isoformat(" ", "seconds")  # 2023-03-14 10:22:31 (fractions of a second dropped)
         if rand.random() < MESS["bad_timestamp_rate"]:
             stamp = rand.choice(("2023-13-45 25:61:00", "not a date", "31/02/2023 10:00", "2023-06-??"))
         if rand.random() < MESS["event_case_rate"]:
@@ -231,7 +231,8 @@ def _write_csv(path, header, rows, compress=False):
     writer.writerows(rows)
     data = buffer.getvalue().encode("utf-8")
     if compress:  # mtime=0 and no file name in the header: the same bytes every time
-        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
+                                                            compresslevel=6) as gz:
             gz.write(data)
     else:
         with open(path, "wb") as handle:
