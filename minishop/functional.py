@@ -110,11 +110,25 @@ def _sum_along(x, axis):
     return _sum_last_axis(x) if axis in (-1, x.ndim - 1) else x.sum(axis=axis, keepdims=True)
 
 
+def _sum_exp_along(shifted, axis, chunk_elements=1 << 20):
+    """sum(exp(shifted)) along axis, keepdims. Along the last axis of a big array, a block of rows at a
+    time, so the exp() temporary stays small (a (800, 23716) logits array would need another 75 MB)."""
+    xp = backend.xp()
+    if axis not in (-1, shifted.ndim - 1) or shifted.size <= chunk_elements:
+        return _sum_along(xp.exp(shifted), axis)
+    rows = shifted.reshape(-1, shifted.shape[-1])  # (N, C)
+    sums = xp.empty((rows.shape[0], 1), dtype=shifted.dtype)  # (N, 1)
+    step = max(1, chunk_elements // rows.shape[1])
+    for start in range(0, rows.shape[0], step):
+        sums[start:start + step] = _sum_last_axis(xp.exp(rows[start:start + step]))
+    return sums.reshape(shifted.shape[:-1] + (1,))
+
+
 def _log_softmax_array(z, axis):
     """log softmax(z) = z - max - log(sum(exp(z - max))), the stable log-sum-exp form."""
     xp = backend.xp()
     shifted = z - z.max(axis=axis, keepdims=True)
-    shifted -= xp.log(_sum_along(xp.exp(shifted), axis))
+    shifted -= xp.log(_sum_exp_along(shifted, axis))
     return shifted
 
 

@@ -408,7 +408,9 @@ class Tensor:
                 raise ValueError(f"backward(grad=...): grad shape {grad.shape} != tensor shape {self.shape}")
 
         pending = {self: (grad, owned)}  # node -> (dL/dnode so far, whether we own that array)
-        for node in reversed(_topological_order(self)):
+        order = _topological_order(self)
+        while order:
+            node = order.pop()  # reverse topological order; popping lets finished nodes be freed early
             if node not in pending:
                 continue
             g, owned = pending.pop(node)
