@@ -123,3 +123,14 @@ def test_multi_head_attention_matches_torch(float64, causal):
     np.testing.assert_allclose(weights.data, weights_t.detach().numpy(), rtol=0, atol=1e-9, err_msg="weights")
     np.testing.assert_allclose(x.grad, x_t.grad.numpy(), rtol=0, atol=1e-9, err_msg="input gradient")
     assert_attention_gradients_match(ours, theirs)
+
+
+def test_nn_functional_re_exports_the_engine_ops_and_checks_masks(float64):
+    import minishop.functional as engine
+
+    assert F.gelu is engine.gelu and F.softmax is engine.softmax and F.cross_entropy is engine.cross_entropy
+    x = random_tensor((2, 4, 3), seed=8)
+    with pytest.raises(ValueError, match=r"key_padding_mask: expected a bool array \(batch, 4\)"):
+        F.scaled_dot_product_attention(x, x, x, key_padding_mask=np.zeros((2, 4), dtype=int))
+    with pytest.raises(ValueError, match="d_model=6 is not divisible by n_heads=4"):
+        nn.MultiHeadAttention(6, 4)
