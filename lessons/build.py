@@ -40,10 +40,27 @@ def notebook_text(source):
     return jupytext.writes(notebook, fmt="ipynb")
 
 
+def _cells(notebook):
+    """What must match between a notebook and its source: each cell's type and text."""
+    return [(cell.cell_type, cell.source) for cell in notebook.cells]
+
+
+def _has_outputs(notebook):
+    return any(cell.get("outputs") or cell.get("execution_count") for cell in notebook.cells if cell.cell_type == "code")
+
+
 def out_of_date(source):
-    """True when `source`'s paired .ipynb is missing or differs from what build would write."""
+    """True when `source`'s paired .ipynb is missing, has other cells than the source, or keeps outputs.
+
+    The comparison is by cell type and text (not byte for byte), so another version of jupytext or
+    nbformat writing slightly different JSON does not count as a change.
+    """
     target = source.with_suffix(".ipynb")
-    return not target.exists() or target.read_text(encoding="utf-8") != notebook_text(source)
+    if not target.exists():
+        return True
+    committed = jupytext.read(target, fmt="ipynb")
+    expected = jupytext.reads(notebook_text(source), fmt="ipynb")
+    return _cells(committed) != _cells(expected) or _has_outputs(committed)
 
 
 def main(argv=None):

@@ -161,3 +161,26 @@ def test_check_function_and_check_true_explain_a_wrong_answer():
         checks.check_true(2, lambda n: n > 3, "expected more than 3")
     with pytest.raises(AssertionError, match=r"expected \[1, 2\], got \[2, 1\]"):
         checks.check_equal([2, 1], [1, 2])
+
+
+# ---------------------------------------------------------------------------------------------- build.py
+
+
+def test_build_detects_missing_edited_and_executed_notebooks(tmp_path):
+    source = tmp_path / "99_demo.py"
+    source.write_text("# %% [markdown]\n# # Demo\n\n# %%\nanswer = None  # your code here\n", encoding="utf-8")
+    notebook_path = source.with_suffix(".ipynb")
+    assert build.out_of_date(source), "a missing notebook is out of date"
+    notebook_path.write_text(build.notebook_text(source), encoding="utf-8")
+    assert not build.out_of_date(source)
+    assert build.notebook_text(source) == build.notebook_text(source), "rebuilds must be byte-for-byte stable"
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="hi\n")]
+    nbformat.write(notebook, notebook_path)
+    assert build.out_of_date(source), "a notebook committed with outputs is out of date"
+
+    notebook.cells[1].outputs = []
+    notebook.cells[1].source = "answer = 42"
+    nbformat.write(notebook, notebook_path)
+    assert build.out_of_date(source), "a notebook edited without its .py is out of date"
