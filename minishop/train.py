@@ -1,0 +1,263 @@
+"""One training loop for every minishop model: the recommender, the text language model, the classifier.
+
+The task supplies the data and the loss; this file supplies everything around them:
+
+    from minishop.train import TrainConfig, train
+
+    def batches(rng):                  # one epoch of batches, shuffled with the host NumPy Generator rng
+        order = rng.permutation(len(examples))
+        for start in range(0, len(order), 32):
+            yield examples[order[start:start + 32]]
+
+    def loss_fn(model, batch):         # a scalar Tensor; the loop calls backward() on it
+        return F.cross_entropy(model(batch.inputs), batch.targets)
+
+    def evaluate(model):               # optional: {metric name: float} on held-out data
+        return {"NDCG@10": ...}
+
+    result = train(model, batches, loss_fn, TrainConfig(epochs=10, monitor="NDCG@10"),
+                   evaluate=evaluate, out_dir="runs/demo")
+
+Each epoch: shuffled batches -> loss -> backward -> gradient clipping -> Adam/AdamW step with a warm-up
+schedule; every `eval_every` epochs, `evaluate(model)` and early stopping on `config.monitor`.
+With an out_dir it keeps:
+
+    out_dir/best.ckpt      the weights with the best monitored metric so far
+    out_dir/last.ckpt      the newest epoch: weights, optimizer, and the training state (epoch, RNG states,
+                           history), so train(..., resume=True) continues EXACTLY as if never interrupted
+    out_dir/metrics.jsonl  one JSON object per epoch (train loss, learning rate, speed, validation metrics),
+                           easy to plot: pandas.read_json("metrics.jsonl", lines=True)
+
+A loss that becomes NaN or infinite stops training with TrainingDiverged; last.ckpt then still holds the
+last good epoch.
+"""
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+
+from tqdm.auto import tqdm
+
+from minishop import backend
+from minishop.checkpoint import load_checkpoint, save_checkpoint
+from minishop.optim import Adam, AdamW, clip_grad_norm, warmup_cosine
+
+BEST, LAST, LOG = "best.ckpt", "last.ckpt", "metrics.jsonl"
+
+
+@dataclass
+class TrainConfig:
+    """Everything the loop needs besides the model, the data and the loss."""
+
+    epochs: int = 20
+    lr: float = 1e-3
+    optimizer: str = "adam"  # "adam" or "adamw"
+    betas: tuple = (0.9, 0.98)
+    weight_decay: float = 0.0
+    warmup_steps: int = 0  # linear warm-up from lr/warmup_steps to lr
+    schedule: str = "constant"  # after warm-up: "constant", or "cosine" down to 0 at the last step
+    clip_grad_norm: float = 1.0  # 0 or None: no clipping
+    eval_every: int = 1  # validate every N epochs (and after the last one)
+    monitor: str = "NDCG@10"  # the metric from evaluate() that early stopping and best.ckpt follow
+    mode: str = "max"  # "max" if higher is better, "min" if lower is better
+    patience: int = 0  # stop after this many evaluations without improvement; 0 = never stop early
+    seed: int = 0  # seeds parameter-free randomness: shuffling (host rng) and dropout (backend rng)
+    progress: bool = True  # show a tqdm bar
+
+
+@dataclass
+class TrainResult:
+    """What train() returns: the per-epoch history and where the best model is."""
+
+    history: list  # the records written to metrics.jsonl
+    best_metric: float  # best value of config.monitor (nan if evaluate was never called)
+    best_epoch: int  # epoch of best_metric (0 if none)
+    epochs_run: int  # epochs completed, counting those before a resume
+    stopped_early: bool
+    seconds: float  # training wall time of this call (evaluation included)
+    out_dir: str = None
+    extra: dict = field(default_factory=dict)
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; training stopped."""
+
+
+def make_optimizer(model, config):
+    """Adam or AdamW over all of the model's parameters, as the config says."""
+    kinds = {"adam": Adam, "adamw": AdamW}
+    if config.optimizer not in kinds:
+        raise ValueError(f"TrainConfig.optimizer={config.optimizer!r}: expected one of {sorted(kinds)}")
+    return kinds[config.optimizer](model.parameters(), lr=config.lr, betas=tuple(config.betas),
+                                   weight_decay=config.weight_decay)
+
+
+def learning_rate(config, step, total_steps):
+    """The learning rate of optimizer step `step` (counted from 0): warm-up, then constant or cosine."""
+    if config.schedule == "cosine":
+        return warmup_cosine(step, config.lr, min(config.warmup_steps, total_steps), max(total_steps, 1))
+    if config.schedule != "constant":
+        raise ValueError(f"TrainConfig.schedule={config.schedule!r}: expected 'constant' or 'cosine'")
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    return config.lr
+
+
+def _improved(value, best, mode):
+    if math.isnan(best):
+        return not math.isnan(value)
+    return value > best if mode == "max" else value < best
+
+
+# ---- random state: saved with every checkpoint so a resumed run draws the same numbers ---------------
+
+def _rng_state(host_rng):
+    """JSON-friendly states of the host Generator (shuffling, sampling) and the backend's (dropout)."""
+    state = {"host": host_rng.bit_generator.state}
+    device_rng = backend.rng()
+    if backend.backend_name() == "numpy":
+        state["backend"] = device_rng.bit_generator.state
+    return state
+
+
+def _set_rng_state(host_rng, state):
+    host_rng.bit_generator.state = state["host"]
+    if "backend" in state and backend.backend_name() == "numpy":
+        backend.rng().bit_generator.state = state["backend"]
+
+
+# ---- the loop ------------------------------------------------------------------------------------
+
+def train(model, batches, loss_fn, config=None, evaluate=None, out_dir=None, resume=False, run_config=None):
+    """Train `model` and return a TrainResult (see the module docstring for the roles of the arguments).
+
+    batches(rng) -> iterable of batches for one epoch (rng: a seeded NumPy Generator on the host).
+    loss_fn(model, batch) -> scalar Tensor. evaluate(model) -> dict of floats, or None.
+    out_dir: folder for best.ckpt, last.ckpt and metrics.jsonl (nothing is written when None).
+    resume: continue from out_dir/last.ckpt if it exists. run_config: a JSON dict stored in every
+    checkpoint under "run" (what is needed to rebuild the model and find its data). The model ends in eval mode with the BEST weights
+    when evaluate is given (else the last ones).
+    """
+    config = config or TrainConfig()
+    if config.mode not in ("max", "min"):
+        raise ValueError(f"TrainConfig.mode={config.mode!r}: expected 'max' or 'min'")
+    np = backend.np
+    backend.manual_seed(config.seed)
+    host_rng = np.random.default_rng(config.seed)
+    optimizer = make_optimizer(model, config)
+    state = {"epoch": 0, "best_metric": float("nan"), "best_epoch": 0, "bad_evals": 0, "history": []}
+    if out_dir is not None:
+        os.makedirs(out_dir, exist_ok=True)
+        if resume and os.path.exists(os.path.join(out_dir, LAST)):
+            saved = load_checkpoint(os.path.join(out_dir, LAST), model, optimizer)
+            state = saved["train_state"]
+            _set_rng_state(host_rng, state.pop("rng"))
+        _write_log(out_dir, state["history"])  # the log matches the restored history exactly
+
+    def checkpoint_config():
+        return {"run": run_config or {}, "train": asdict(config)}
+
+    started = time.perf_counter()
+    steps_per_epoch = None
+    stopped_early = False
+    while state["epoch"] < config.epochs and not stopped_early:
+        epoch = state["epoch"] + 1
+        model.train()
+        epoch_batches = batches(host_rng)
+        if steps_per_epoch is None and hasattr(epoch_batches, "__len__"):
+            steps_per_epoch = len(epoch_batches)
+        total_steps = config.epochs * (steps_per_epoch or 1)
+        record = _run_epoch(model, epoch_batches, loss_fn, optimizer, config, epoch, total_steps, out_dir)
+        if evaluate is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
+            metrics = evaluate(model)
+            record.update({f"valid_{name}": value for name, value in metrics.items()})
+            value = float(metrics[config.monitor]) if config.monitor in metrics else _missing(config, metrics)
+            if _improved(value, state["best_metric"], config.mode):
+                state.update(best_metric=value, best_epoch=epoch, bad_evals=0)
+                if out_dir is not None:
+                    save_checkpoint(os.path.join(out_dir, BEST), model, None,
+                                    dict(checkpoint_config(), epoch=epoch, metrics=metrics))
+            else:
+                state["bad_evals"] += 1
+                stopped_early = 0 < config.patience <= state["bad_evals"]
+        state["epoch"] = epoch
+        state["history"].append(record)
+        if out_dir is not None:
+            saved_state = dict(state, rng=_rng_state(host_rng))
+            save_checkpoint(os.path.join(out_dir, LAST), model, optimizer,
+                            dict(checkpoint_config(), train_state=saved_state))
+            _append_log(out_dir, record)
+        if config.progress:
+            tqdm.write(_summary(record))
+        if stopped_early and config.progress:
+            tqdm.write(f"early stop: no {config.monitor} improvement in {config.patience} evaluations; "
+                       f"best {state['best_metric']:.4f} at epoch {state['best_epoch']}")
+
+    if evaluate is not None and out_dir is not None and state["best_epoch"] > 0:
+        load_checkpoint(os.path.join(out_dir, BEST), model)  # hand back the best weights
+    model.eval()
+    return TrainResult(history=state["history"], best_metric=state["best_metric"], best_epoch=state["best_epoch"],
+                       epochs_run=state["epoch"], stopped_early=stopped_early,
+                       seconds=time.perf_counter() - started, out_dir=out_dir)
+
+
+def _run_epoch(model, epoch_batches, loss_fn, optimizer, config, epoch, total_steps, out_dir):
+    """One pass over the batches; returns the epoch's record (mean loss, lr, speed)."""
+    total_loss, n_steps, n_examples = 0.0, 0, 0
+    started = time.perf_counter()
+    bar = tqdm(epoch_batches, desc=f"epoch {epoch}/{config.epochs}", disable=not config.progress,
+               leave=False, unit="step")
+    for batch in bar:
+        optimizer.lr = learning_rate(config, optimizer.step_count, total_steps)
+        optimizer.zero_grad()
+        loss = loss_fn(model, batch)
+        value = float(loss.item())
+        if not math.isfinite(value):
+            bar.close()
+            where = (f"{os.path.join(out_dir, LAST)} still holds the last good epoch ({epoch - 1})"
+                     if out_dir is not None and epoch > 1 else "no checkpoint was written")
+            raise TrainingDiverged(
+                f"training loss became {value} at epoch {epoch}, step {n_steps + 1} "
+                f"(lr {optimizer.lr:.3g}); stopped. {where}. Try a lower learning rate, more warm-up, "
+                "or gradient clipping."
+            )
+        loss.backward()
+        if config.clip_grad_norm:
+            clip_grad_norm(model.parameters(), config.clip_grad_norm)
+        optimizer.step()
+        total_loss += value
+        n_steps += 1
+        n_examples += len(batch) if hasattr(batch, "__len__") else 1
+        if n_steps % 10 == 0 or n_steps == 1:
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            bar.set_postfix(loss=f"{total_loss / n_steps:.4f}", ex_per_s=f"{n_examples / elapsed:.0f}")
+    seconds = time.perf_counter() - started
+    return {"epoch": epoch, "step": optimizer.step_count, "train_loss": total_loss / max(n_steps, 1),
+            "lr": optimizer.lr, "seconds": seconds, "steps_per_s": n_steps / max(seconds, 1e-9),
+            "examples_per_s": n_examples / max(seconds, 1e-9)}
+
+
+def _summary(record):
+    """One line per epoch: 'epoch 3  loss 5.1234  lr 0.001  12.3 steps/s  valid_NDCG@10 0.0712'."""
+    parts = [f"epoch {record['epoch']}", f"loss {record['train_loss']:.4f}", f"lr {record['lr']:.3g}",
+             f"{record['steps_per_s']:.2f} steps/s", f"{record['seconds']:.1f} s"]
+    parts += [f"{name} {value:.4f}" for name, value in record.items()
+              if name.startswith("valid_") and isinstance(value, float)]
+    return "  ".join(parts)
+
+
+def _missing(config, metrics):
+    raise KeyError(f"TrainConfig.monitor={config.monitor!r} is not among the evaluate() metrics {sorted(metrics)}")
+
+
+def _write_log(out_dir, history):
+    with open(os.path.join(out_dir, LOG), "w", encoding="utf-8") as file:
+        for record in history:
+            file.write(json.dumps(record) + "\n")
+
+
+def _append_log(out_dir, record):
+    with open(os.path.join(out_dir, LOG), "a", encoding="utf-8") as file:
+        file.write(json.dumps(record) + "\n")
