@@ -79,6 +79,7 @@ class Transformer(Module):
         self.output = None if tie_weights else Linear(d_model, vocab_size, bias=False)
 
     def forward(self, ids, key_padding_mask=None):  # ids (B, T)
+        ids = backend.asarray(ids)  # accepts lists and host arrays too
         T = ids.shape[-1]
         if T > self.max_len:
             raise ValueError(f"Transformer.forward: sequence length {T} exceeds max_len={self.max_len}")
