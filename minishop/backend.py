@@ -13,6 +13,13 @@ Three pieces of global state live here and nowhere else:
 - the default floating dtype for new parameters (float32 for training, float64 for gradient checks);
 - one seeded random generator per backend (`manual_seed`), so runs are reproducible.
 
+It also holds the one array operation whose fast form differs between the two libraries:
+`scatter_add_rows`, the backward of every gather (embedding lookups). Where it fits: the autograd
+engine (tensor.py) records each operation on Tensors and, in backward(), applies the chain rule
+dL/dx = dL/dy * dy/dx from the loss back to the inputs, visiting the graph in reverse topological
+order so each node's gradient is complete before it is passed on. Every array it touches is
+created through this module, which is why the same engine runs on a CPU or a GPU.
+
 This is the only file in `minishop/` that imports NumPy directly.
 """
 

@@ -187,10 +187,11 @@ class Tensor:
         return self
 
     def _lift(self, other):
-        """Wrap a Python number or array as a constant Tensor; numbers take this tensor's dtype."""
+        """Wrap a number or array as a constant Tensor. Numbers (Python, NumPy scalars, 0-d arrays)
+        take this tensor's float dtype, so `x32 * np.sqrt(2.0)` stays float32 (as in PyTorch)."""
         if isinstance(other, Tensor):
             return other
-        if _is_array(other):
+        if _is_array(other) and (other.ndim > 0 or self.dtype.kind != "f"):
             return Tensor(other)
         dtype = self.dtype if self.dtype.kind == "f" else backend.default_dtype()
         return Tensor(backend.xp().asarray(other, dtype=dtype))

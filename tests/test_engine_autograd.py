@@ -182,6 +182,13 @@ def test_float32_stays_float32(name):
     assert x.grad.dtype == np.float32
 
 
+def test_numpy_scalars_do_not_promote_float32():
+    x = randn(3, dtype=np.float32)
+    for out in [x * np.float64(2.0), np.sqrt(2.0) + x, x / np.array(3.0), x - np.float64(1.0)]:
+        assert out.dtype == np.float32
+    assert (x * np.ones(3)).dtype == np.float64  # a real float64 array does promote, as in NumPy
+
+
 def test_tensor_dtypes_from_inputs():
     assert Tensor(np.ones(2, np.float64)).dtype == np.float64
     assert Tensor(np.ones(2, np.float32)).dtype == np.float32

@@ -90,6 +90,21 @@ def test_gradcheck_float64_on_cupy(name):
         minishop.set_backend("numpy")
 
 
+def test_dropout_on_cupy_keeps_rate_and_masks_gradient():
+    minishop.set_backend("cupy")
+    try:
+        minishop.manual_seed(3)
+        x = Tensor(backend.asarray(np.ones((300, 200), np.float32)), requires_grad=True)
+        y = F.dropout(x, p=0.3)
+        assert isinstance(y.data, cupy.ndarray) and y.dtype == np.float32
+        kept = backend.to_numpy(y.data) != 0
+        assert abs(kept.mean() - 0.7) < 0.01
+        y.sum().backward()
+        np.testing.assert_allclose(backend.to_numpy(x.grad), kept / 0.7, rtol=1e-6)
+    finally:
+        minishop.set_backend("numpy")
+
+
 def train_mlp(backend_name, steps=5):
     """A few plain-SGD steps of a 2-layer MLP on fixed data; returns the losses and final weights."""
     minishop.set_backend(backend_name)
