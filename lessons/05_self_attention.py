@@ -385,6 +385,21 @@ plt.show()
 # and the padded queries (rows 0–2), whose keys are all masked, spread their weight evenly — the $-10^9$
 # trick at work; those rows are ignored by the loss.
 #
+# ## Systems note: what attention costs
+#
+# For a batch of $B$ sequences of length $T$, width $D$ and $H$ heads, the scores $QK^\top$ cost
+# $2BT^2D$ floating-point operations and the weights take $B\cdot H\cdot T^2$ numbers — **quadratic in the
+# sequence length**. For the recommender ($B = 128$, $T = 50$, $H = 1$) that is 320,000 weights per layer,
+# tiny next to the $128\times 50\times 23{,}716$ output scores over the catalogue. For long texts
+# ($T$ in the thousands) the $T^2$ term dominates everything, which is why long-context models need tricks
+# such as FlashAttention that never store the full weight matrix.
+#
+# ## Reflection
+# 1. If every item vector had the same length, which key would each query attend to most? Why?
+# 2. A causal recommender predicts the item at position $t+1$ from positions $\le t$. What would the loss
+#    look like during training if you forgot the causal mask — and would the model be any good?
+# 3. Why is it enough to mask *keys* (columns) for padding, and harmless to leave padded *query* rows?
+#
 # ## Summary
 # - Attention is $\operatorname{softmax}(QK^\top/\sqrt{d})V$: every position takes a weighted average of the
 #   values, weighted by query–key similarity. With $Q=K=V=X$ it is the parameter-free seed formula.

@@ -350,6 +350,14 @@ except AssertionError as error:
 minishop.set_default_dtype("float32")  # back to the training default
 
 # %% [markdown]
+# ## Reflection
+# 1. Why does backpropagation cost about the same as one forward pass, while finite differences cost one
+#    forward pass **per parameter**? How long would a gradient check of a 1-million-parameter model take?
+# 2. In `Value.__add__` the gradients are *added* (`+=`) rather than assigned. Build an expression that
+#    uses one `Value` twice and see what goes wrong with `=` instead.
+# 3. The buggy softmax passed a forward-only test. What kind of test would have caught it without
+#    finite differences?
+#
 # ## Summary
 # - A program is a graph of small ops; backpropagation visits it in reverse topological order, each node
 #   multiplying the incoming gradient by its local derivative and **summing** over the uses of a value.

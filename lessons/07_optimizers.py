@@ -417,6 +417,14 @@ plt.show()
 # rescales all gradients together when their joint norm is too large (one bad batch cannot throw the
 # weights far away), and `optimizer.state_dict()` saves $m$, $v$ and the step count in a checkpoint.
 #
+# ## Reflection
+# 1. Adam stores two extra numbers per parameter. For the recommender's 1.2 million parameters in float32,
+#    how much memory is that? And for a 7-billion-parameter language model?
+# 2. Why does the warm-up matter more for Adam than for SGD? (Think of $\hat v$ after one step.)
+# 3. Section 3 runs momentum with $\beta = 0.8$. Try $0.9$ and $0.95$: what happens, and why? (For a
+#    quadratic the best choice is $\beta = \big((\sqrt\kappa - 1)/(\sqrt\kappa + 1)\big)^2$ with a matching
+#    learning rate; here $\kappa = 100$.)
+#
 # ## Summary
 # - SGD's step is limited by the steepest direction; momentum accumulates speed along consistent directions.
 # - Adam divides by a running RMS of each coordinate's gradient: steps of size ≈ η whatever the scale,

@@ -312,6 +312,13 @@ plt.show()
 # step of this size is typically several times faster — more for larger batches and models, less (or
 # even slower than the CPU) for tiny ones, where launch overhead dominates.
 #
+# ## Reflection
+# 1. Which parts of a recommender's pipeline should stay on the CPU even when a GPU is present, and why?
+# 2. Two runs with the same seed give different numbers on NumPy and on CuPy. Does that make the GPU
+#    results less trustworthy? How would you test a GPU backend?
+# 3. From your matmul plot, estimate the smallest batch size at which the recommender's output layer
+#    ($d = 50$ by $23{,}716$ items) keeps the hardware busy.
+#
 # ## Summary
 # - minishop's code asks `backend.xp()` for its array module; `set_backend("cupy")` or
 #   `MINISHOP_BACKEND=cupy` switches everything, and fails early with a clear message where it cannot.
