@@ -57,7 +57,7 @@ def bench_cache(out, n_tokens=120, repeats=3):
         model, _ = load_text_lm(lm_dir)
     else:
         backend.manual_seed(0)
-        model = TextLM(1024, 96, 2, 4, 160, 0.0).eval()
+        model = TextLM(1024, 128, 3, 4, 160, 0.0).eval()
     timings = {True: [], False: []}
     for _ in range(repeats):
         for use_cache in (True, False):

@@ -25,12 +25,21 @@ def add_text_commands(subparsers):
     _add_classify(subparsers)
 
 
+OPTION_HELP = {
+    "epochs": "passes over the training data", "vocab_size": "BPE vocabulary size (256 bytes + merges + specials)",
+    "d_model": "model width", "n_blocks": "transformer blocks", "n_heads": "attention heads (must divide d_model)",
+    "max_len": "longest sequence in tokens (longer texts are cut, and counted)", "batch_size": "examples per step",
+    "lr": "peak learning rate (AdamW, warm-up then cosine)", "dropout": "dropout probability",
+    "pooling": "'mean' over tokens or 'cls' (the first token)", "seed": "seeds the split, init, shuffling, dropout",
+}
+
+
 def _add_config_options(parser, config_class, names):
     """--option flags for the chosen fields of a config dataclass, defaulting to its values."""
     defaults = {f.name: f.default for f in fields(config_class)}
     for name in names:
         parser.add_argument("--" + name.replace("_", "-"), type=type(defaults[name]), default=defaults[name],
-                            help=f"(default: {defaults[name]})")
+                            help=OPTION_HELP[name])
 
 
 def _config_from(args, config_class):
@@ -46,7 +55,7 @@ def _add_train_lm(subparsers):
                     "next to unigram and bigram baselines on the same tokens, and print sample descriptions.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--out", default="runs/text-lm", help="run folder to write")
-    parser.add_argument("--shop", default=None, help="shop folder with products.csv (default: the bundled shop)")
+    parser.add_argument("--shop", default=None, help="shop folder with products.csv; the bundled shop when omitted")
     _add_config_options(parser, LMTaskConfig, ["epochs", "vocab_size", "d_model", "n_blocks", "n_heads", "max_len",
                                                "batch_size", "lr", "dropout", "seed"])
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -74,13 +83,13 @@ def _add_generate(subparsers):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help="run folder of train-lm, or a .ckpt inside it")
     parser.add_argument("--prompt", required=True, help="text to continue")
-    parser.add_argument("--max-new-tokens", type=int, default=100)
+    parser.add_argument("--max-new-tokens", type=int, default=100, help="stop after this many tokens (or at <eos>)")
     parser.add_argument("--greedy", action="store_true", help="always take the most probable token")
-    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--temperature", type=float, default=1.0, help="< 1 safer, > 1 wilder")
     parser.add_argument("--top-k", type=int, default=None, help="sample among the k most probable tokens")
     parser.add_argument("--top-p", type=float, default=None, help="sample from the nucleus of probability p")
     parser.add_argument("--samples", type=int, default=1, help="how many texts to write (seeds seed, seed+1, ...)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="the same seed writes the same text")
     parser.set_defaults(func=run_generate)
 
 
@@ -101,7 +110,7 @@ def _add_train_classifier(subparsers):
                     "same 80%% of the examples; score both on the same seeded 20%% held out, and write "
                     "OUT/results.json. Without --data: the bundled shop's reviews (--target sentiment or rating).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--data", default=None, help="labelled file: text<TAB>label lines, or CSV with a header")
+    parser.add_argument("--data", default=None, help="labelled file: text<TAB>label lines, or CSV with a header; the bundled shop's reviews when omitted")
     parser.add_argument("--format", choices=("tsv", "csv"), default="tsv", help="format of --data")
     parser.add_argument("--text-column", default="text", help="CSV column holding the text")
     parser.add_argument("--label-column", default="label", help="CSV column holding the label")

@@ -37,12 +37,12 @@ class LMTaskConfig:
     """Sizes and training settings of the description LM (defaults: a couple of minutes on a laptop CPU)."""
 
     vocab_size: int = 1024
-    d_model: int = 96
-    n_blocks: int = 2
+    d_model: int = 128
+    n_blocks: int = 3
     n_heads: int = 4
     max_len: int = 160  # the longest shop document is ~130 tokens: none is cut
     dropout: float = 0.1
-    epochs: int = 15
+    epochs: int = 12
     batch_size: int = 16
     lr: float = 3e-3
     warmup_steps: int = 30
