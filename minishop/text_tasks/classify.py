@@ -24,7 +24,7 @@ from minishop.models.bow import BagOfWordsClassifier
 from minishop.models.classifier import RATING_CLASSES, SENTIMENT_CLASSES, ReviewClassifier, sentiment_of_rating
 from minishop.tensor import no_grad
 from minishop.text_tasks import corpus
-from minishop.text_tasks.runs import read_json, report_validation, run_paths, write_json
+from minishop.text_tasks.runs import read_json, run_paths, write_json
 from minishop.tokenizers import BPETokenizer
 from minishop.train import TrainConfig, train
 
@@ -117,8 +117,8 @@ def train_classifier(texts, labels, class_names, out_dir, config=None, progress=
 
     def evaluate(m):
         predicted = predict_proba(m, encoded["valid"].sequences, pad_id).argmax(axis=1)
-        return report_validation({"macro_f1": text_metrics.macro_f1(labels[valid], predicted, n_classes),
-                          "accuracy": text_metrics.accuracy(labels[valid], predicted)}, progress)
+        return {"macro_f1": text_metrics.macro_f1(labels[valid], predicted, n_classes),
+                "accuracy": text_metrics.accuracy(labels[valid], predicted)}
 
     train_config = TrainConfig(epochs=config.epochs, lr=config.lr, optimizer="adamw", weight_decay=0.01,
                                warmup_steps=config.warmup_steps, schedule="cosine", monitor="macro_f1",

@@ -21,7 +21,7 @@ from minishop.checkpoint import load_checkpoint
 from minishop.models.text_lm import TextLM
 from minishop.tensor import no_grad
 from minishop.text_tasks import corpus
-from minishop.text_tasks.runs import read_json, report_validation, run_paths, write_json
+from minishop.text_tasks.runs import read_json, run_paths, write_json
 from minishop.tokenizers import BPETokenizer
 from minishop.train import TrainConfig, train
 
@@ -105,7 +105,7 @@ def train_description_lm(out_dir, config=None, shop_folder=None, progress=True):
                                mode="min", seed=config.seed, progress=progress)
     run = train(model, _loss_batches(train_set.sequences, config.batch_size, pad_id),
                 lambda m, ids: m.loss(ids, pad_id), train_config,
-                evaluate=lambda m: report_validation(evaluate_lm(m, valid_set.sequences, pad_id), progress),
+                evaluate=lambda m: evaluate_lm(m, valid_set.sequences, pad_id),
                 out_dir=out_dir)
 
     results = {

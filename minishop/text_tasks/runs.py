@@ -7,8 +7,6 @@
 import json
 import os
 
-from tqdm.auto import tqdm
-
 from minishop.train import BEST
 
 
@@ -34,11 +32,3 @@ def read_json(path):
                                 "holds task.json, tokenizer.json and best.ckpt")
     with open(path, encoding="utf-8") as file:
         return json.load(file)
-
-
-
-def report_validation(metrics, progress):
-    """Print validation metrics above the progress bar (minishop.train also logs them to metrics.jsonl)."""
-    if progress:
-        tqdm.write("validation " + ", ".join(f"{name} {value:.4f}" for name, value in metrics.items()))
-    return metrics
