@@ -429,10 +429,9 @@ class Tensor:
             for parent, pg in zip(node._parents, parent_grads):
                 if pg is None or not parent.requires_grad:
                     continue
-                # pg is ours to modify in place only if the op made a new array for it (not g or a view).
-                pg_owned = owned if pg is g else _is_fresh(pg)
-                if pg is g:
-                    owned = False  # g may go to several parents: only the first one owns it
+                # We may later add into pg in place only if nothing else holds it: it goes to this parent
+                # alone, and it is either a new array made by the op or g itself when g was ours.
+                pg_owned = not _shared(pg, parent_grads) and (owned if pg is g else _is_fresh(pg))
                 _accumulate(pending, parent, pg, pg_owned)
             if not retain_graph:
                 node._backward, node._parents, node._graph_freed = None, (), True
@@ -460,6 +459,11 @@ def _accumulate(pending, node, g, owned):
         total += g  # in place: no new array
     else:
         pending[node] = (total + g, True)
+
+
+def _shared(array, arrays):
+    """True if `arrays` holds `array` more than once, or also holds a view of it."""
+    return sum(other is array or (other is not None and other.base is array) for other in arrays) > 1
 
 
 def _is_fresh(array):

@@ -73,6 +73,25 @@ def test_leaf_grads_never_alias_each_other():
     np.testing.assert_array_equal(a.grad, np.full((3, 4), 2.0))
 
 
+def test_in_place_accumulation_never_corrupts_a_shared_gradient():
+    a, b, c = randn(3, 4, seed=1), randn(3, 4, seed=2), randn(3, 4, seed=3)
+    y = a + b  # y's gradient (a new array, c) flows unchanged to both a and b
+    loss = (y * c).sum() + (a * 3.0).sum() + (b * b).sum()  # then a and b each get a second share
+    loss.backward()
+    np.testing.assert_allclose(a.grad, c.data + 3.0)
+    np.testing.assert_allclose(b.grad, c.data + 2 * b.data)
+    assert a.grad is not b.grad
+
+
+def test_gradient_and_a_view_of_it_sent_to_two_parents_stay_independent():
+    a, b = Tensor(np.ones((2, 3)), requires_grad=True), Tensor(np.ones(6), requires_grad=True)
+    both = a._child(a.data * 1.0, (a, b), "pass_to_both")
+    both._record(lambda g: (g, g.reshape(6)))  # an op whose backward hands out g and a view of g
+    ((both * 2.0).sum() + (a * 5.0).sum()).backward()  # a's share is then added to in place
+    np.testing.assert_array_equal(a.grad, np.full((2, 3), 7.0))
+    np.testing.assert_array_equal(b.grad, np.full(6, 2.0))
+
+
 def test_user_gradient_argument_is_not_modified():
     x = randn(2, 3)
     upstream = np.ones((2, 3))
