@@ -1,7 +1,8 @@
 """Regenerate every lesson notebook (.ipynb) from its source of truth, a jupytext "percent" .py file.
 
-    python lessons/build.py           # write lessons/NN_slug.ipynb and lessons/solutions/*.ipynb
-    python lessons/build.py --check   # write nothing; exit 1 listing the notebooks that are out of date
+    python lessons/build.py                  # write lessons/NN_slug.ipynb and lessons/solutions/*.ipynb
+    python lessons/build.py lessons/05_*.py  # only these sources (and nothing else)
+    python lessons/build.py --check          # write nothing; exit 1 listing the notebooks that are out of date
 
 The .py files are what you edit and what diffs well in review; the .ipynb files are committed without
 outputs so that the course renders on GitHub and opens in Jupyter with no extra step. The test suite
@@ -65,9 +66,15 @@ def out_of_date(source):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sources", nargs="*", type=pathlib.Path,
+                        help="lesson .py files to build (default: every lesson and solutions file)")
     parser.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
     args = parser.parse_args(argv)
-    stale = [source for source in lesson_sources() if out_of_date(source)]
+    sources = [path.resolve() for path in args.sources] or lesson_sources()
+    for source in sources:
+        if source.suffix != ".py" or not source.exists():
+            parser.error(f"{source}: expected an existing lesson source file ending in .py")
+    stale = [source for source in sources if out_of_date(source)]
     if args.check:
         for source in stale:
             print(f"out of date: {source.with_suffix('.ipynb').relative_to(LESSONS_DIR.parent)} "
@@ -76,7 +83,7 @@ def main(argv=None):
     for source in stale:
         source.with_suffix(".ipynb").write_text(notebook_text(source), encoding="utf-8")
         print(f"wrote {source.with_suffix('.ipynb').relative_to(LESSONS_DIR.parent)}")
-    print(f"{len(lesson_sources())} notebooks, {len(stale)} rebuilt")
+    print(f"{len(sources)} notebooks, {len(stale)} rebuilt")
     return 0
 
 
