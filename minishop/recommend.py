@@ -1,0 +1,95 @@
+"""Recommendations with a reason: "because you bought ...".
+
+The trained model reads a shopper's whole history and scores every item; the top K unseen items are the
+recommendations. The reason comes from the last attention layer: the newest position's attention weights
+over the history say which past purchases the model leaned on most for this prediction. Attention is a
+hint about what the model looked at, not a proof of why it decided (Jain & Wallace 2019); we say
+"because you bought" in that spirit.
+
+    model, config = load_recommender("runs/shop")
+    for line in format_recommendations(recommend_for_user(model, prepared, user="u00042", k=10)):
+        print(line)
+"""
+
+from dataclasses import dataclass
+
+from minishop import backend
+
+
+@dataclass
+class Recommendation:
+    """Top-k items for one user, with the past items that explain them."""
+
+    user: object  # the raw user id
+    history: list  # the user's item ids, oldest first
+    items: list  # recommended item ids, best first
+    scores: list  # their scores (dot products h . E[item])
+    because: list  # [(item id, attention weight)], most attended first
+
+
+def top_items(model, history, k=10, exclude_history=True):
+    """The k best-scored items after `history` (item ids, best first) and their scores."""
+    np = backend.np
+    scores = backend.to_numpy(model.score([history]))[0].astype(np.float64)  # (n_items + 1,)
+    scores[0] = -np.inf  # padding is never recommended
+    if exclude_history and history:
+        scores[np.asarray(history, dtype=np.int64)] = -np.inf  # already bought
+    k = min(k, int(np.isfinite(scores).sum()))
+    best = np.argsort(-scores, kind="stable")[:k]
+    return best.tolist(), scores[best].tolist()
+
+
+def explain(model, history, n_reasons=3):
+    """The past items the last attention layer weighted most from the newest position: [(item, weight)].
+
+    A repeated item adds up its weights. Returns at most n_reasons pairs, heaviest first.
+    """
+    items, weights = model.attention_to_history(history)
+    total = {}
+    for item, weight in zip(items, weights):
+        total[item] = total.get(item, 0.0) + float(weight)
+    ranked = sorted(total.items(), key=lambda pair: -pair[1])
+    return ranked[:n_reasons]
+
+
+def user_index(prepared, user):
+    """The internal index of a raw user id (as written in the data), with a clear error if unknown."""
+    raw_ids = prepared.user_ids
+    pairs = raw_ids.items() if isinstance(raw_ids, dict) else enumerate(raw_ids)
+    lookup = {str(raw): index for index, raw in pairs}
+    if str(user) not in lookup:
+        examples = ", ".join(list(lookup)[:5])
+        raise KeyError(f"user {user!r} is not in this data set ({len(lookup)} users, e.g. {examples})")
+    return lookup[str(user)]
+
+
+def recommend_for_user(model, prepared, user, k=10, n_reasons=3):
+    """Recommend k new items to a raw user id after their WHOLE history (train, valid and test items)."""
+    index = user_index(prepared, user)
+    history = list(prepared.sequences[index])
+    items, scores = top_items(model, history, k)
+    return Recommendation(user=user, history=history, items=items, scores=scores,
+                          because=explain(model, history, n_reasons))
+
+
+def item_name(prepared, item):
+    """The title of an item id if the data has one, else its raw id."""
+    titles = getattr(prepared, "item_titles", None) or {}
+    if item in titles:
+        return titles[item]
+    raw_ids = prepared.item_ids
+    return str(raw_ids[item]) if item < len(raw_ids) else str(item)
+
+
+def format_recommendations(recommendation, prepared):
+    """Lines of text: the recent history, the ranked titles with scores, and the reason."""
+    lines = [f"user {recommendation.user}: {len(recommendation.history)} past purchases, most recent last:"]
+    for item in recommendation.history[-5:]:
+        lines.append(f"    {item_name(prepared, item)}")
+    lines.append(f"top {len(recommendation.items)} recommendations:")
+    for rank, (item, score) in enumerate(zip(recommendation.items, recommendation.scores), start=1):
+        lines.append(f"  {rank:2d}. {item_name(prepared, item)}  (score {score:.2f})")
+    reasons = "; ".join(f"{item_name(prepared, item)} ({weight:.0%} of attention)"
+                        for item, weight in recommendation.because)
+    lines.append(f"because you bought: {reasons}")
+    return lines

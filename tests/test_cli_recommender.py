@@ -1,0 +1,81 @@
+"""The `minishop` command: train -> evaluate -> recommend on the bundled shop with a tiny model."""
+
+import json
+import os
+import re
+
+import pytest
+
+from minishop.cli import build_parser, main
+
+TINY = ["--epochs", "2", "--d-model", "16", "--blocks", "1", "--heads", "2", "--max-len", "20",
+        "--eval-every", "1", "--lr", "0.003", "--quiet"]
+NAMES = {"model", "popular", "markov", "itemknn"}
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    folder = str(tmp_path_factory.mktemp("cli") / "shop")
+    assert main(["train", "--out", folder] + TINY) == 0
+    return folder
+
+
+@pytest.mark.slow
+def test_train_writes_the_run_folder_and_results_json(run_folder, capsys):
+    assert sorted(os.listdir(run_folder)) == ["best.ckpt", "config.json", "last.ckpt", "metrics.jsonl",
+                                               "results.json"]
+    results = json.load(open(os.path.join(run_folder, "results.json")))
+    assert set(results) == NAMES
+    for name in NAMES:
+        assert set(results[name]) == {"full", "sampled"}
+        for protocol in ("full", "sampled"):
+            scores = results[name][protocol]
+            assert scores["protocol"] == protocol and scores["stage"] == "test"
+            for metric in ("NDCG@10", "HR@10", "MRR@10", "NDCG@5", "HR@20", "coverage@10", "popularity@10"):
+                assert 0.0 <= scores[metric] <= 1.0
+    config = json.load(open(os.path.join(run_folder, "config.json")))
+    assert config["d_model"] == 16 and config["n_blocks"] == 1 and config["loss"] == "ce"
+    assert len(open(os.path.join(run_folder, "metrics.jsonl")).readlines()) == 2
+
+
+@pytest.mark.slow
+def test_evaluate_reproduces_the_training_results(run_folder, tmp_path, capsys):
+    out = str(tmp_path / "again.json")
+    assert main(["evaluate", run_folder, "--json", out]) == 0
+    printed = capsys.readouterr().out
+    assert "full NDCG@10" in printed and "sampled NDCG@10" in printed and "itemknn" in printed
+    again = json.load(open(out))
+    first = json.load(open(os.path.join(run_folder, "results.json")))
+    assert again["model"]["full"]["NDCG@10"] == pytest.approx(first["model"]["full"]["NDCG@10"], abs=1e-9)
+    assert again["model"]["sampled"]["HR@10"] == pytest.approx(first["model"]["sampled"]["HR@10"], abs=1e-9)
+
+
+@pytest.mark.slow
+def test_recommend_prints_titles_scores_and_a_reason(run_folder, capsys):
+    assert main(["recommend", os.path.join(run_folder, "best.ckpt"), "--user", "U00007", "-k", "4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    ranked = [line for line in lines if re.match(r"\s*\d+\. ", line)]
+    assert len(ranked) == 4 and all(re.search(r"\(score -?\d+\.\d\d\)$", line) for line in ranked)
+    assert not any(re.match(r"\s*\d+\. P\d+", line) for line in ranked)  # product titles, not raw ids
+    assert lines[-1].startswith("because you bought: ") and "% of attention" in lines[-1]
+
+
+@pytest.mark.slow
+def test_recommend_names_an_unknown_user(run_folder, capsys):
+    assert main(["recommend", run_folder, "--user", "nobody"]) == 2
+    assert "user 'nobody' is not in this data set" in capsys.readouterr().err
+
+
+def test_a_config_file_with_a_typo_fails_loudly(tmp_path, capsys):
+    config = tmp_path / "settings.json"
+    config.write_text(json.dumps({"d_model": 8, "epoch": 3}))
+    assert main(["train", "--config", str(config), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown setting(s) ['epoch']" in err and str(config) in err
+
+
+def test_help_lists_the_subcommands(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--help"])
+    text = capsys.readouterr().out
+    assert "train" in text and "evaluate" in text and "recommend" in text
