@@ -23,6 +23,10 @@ Conventions
 - After backward the graph is released (its saved arrays are freed) unless `retain_graph=True`.
 - dtypes are preserved: float32 stays float32; Python scalars never promote an array to float64.
 - Broadcasting: the gradient of a broadcast input is summed back to its shape by `_unbroadcast`.
+- Memory: a `_backward` returns, for each parent, g itself, a view of g, or a new array. backward()
+  adds further contributions into a gradient IN PLACE only when it owns that array (a new array that
+  no other parent holds); otherwise it makes a new sum. Closures save arrays, never their own output
+  Tensor, so the graph has no reference cycles and is freed as soon as backward is done with it.
 """
 
 import functools
@@ -520,7 +524,8 @@ def _is_basic_index(index):
 
 
 def _is_row_gather(index):
-    return _is_array(index) and index.dtype.kind in "iu" and index.ndim >= 0
+    """x[ids] with one integer array: picks whole rows along the first axis."""
+    return _is_array(index) and index.dtype.kind in "iu"
 
 
 def _as_bool_mask(mask, where):
