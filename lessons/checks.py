@@ -91,16 +91,34 @@ def check_close(answer, expected, name="answer", hint="", atol=1e-6, rtol=1e-5):
     return _correct(name)
 
 
+def _short(value, limit=300):
+    """repr(value), cut to `limit` characters so that a huge array does not flood the notebook."""
+    text = repr(value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value)
+    return text if len(text) <= limit else text[: limit - 5] + " ...]"
+
+
 def check_equal(answer, expected, name="answer", hint=""):
-    """Check that `answer` equals `expected` exactly (numbers, strings, tuples, integer arrays)."""
+    """Check that `answer` equals `expected` exactly (numbers, strings, tuples, dicts, integer/bool arrays)."""
     if answer is None:
         return _not_attempted(name, hint)
-    if isinstance(expected, (np.ndarray, list)) or hasattr(expected, "shape"):
+    suffix = f" Hint: {hint}" if hint else ""
+    if isinstance(expected, (np.ndarray, list)) or hasattr(expected, "shape") or hasattr(answer, "shape"):
         got, want = _as_array(answer), _as_array(expected)
-        if got.shape != want.shape or not np.array_equal(got, want):
-            raise AssertionError(f"{name}: expected {want.tolist()}, got {got.tolist()}")
-    elif answer != expected:
-        raise AssertionError(f"{name}: expected {expected!r}, got {answer!r}." + (f" Hint: {hint}" if hint else ""))
+        if got.shape != want.shape:
+            raise AssertionError(f"{name}: expected shape {want.shape}, got shape {got.shape}.{suffix}")
+        if not np.array_equal(got, want):
+            first = tuple(int(i) for i in np.argwhere(got != want)[0]) if got.ndim else ()
+            raise AssertionError(
+                f"{name}: at index {first} expected {_short(want[first])}, got {_short(got[first])} "
+                f"({int(np.sum(got != want))} of {want.size} differ). Expected {_short(want)}, got {_short(got)}.{suffix}"
+            )
+        return _correct(name)
+    try:
+        equal = bool(answer == expected)
+    except (TypeError, ValueError):  # e.g. comparing a container with a number
+        equal = False
+    if not equal:
+        raise AssertionError(f"{name}: expected {_short(expected)}, got {_short(answer)}.{suffix}")
     return _correct(name)
 
 

@@ -14,6 +14,7 @@ import pathlib
 import re
 import time
 
+import numpy as np
 import pytest
 
 nbformat = pytest.importorskip("nbformat", reason="the lessons extra is needed: pip install -e '.[lessons]'")
@@ -159,8 +160,12 @@ def test_check_function_and_check_true_explain_a_wrong_answer():
         checks.check_function(lambda x: abs(2 * x), [((1.5,), 3.0), ((-2.0,), -4.0)], name="double")
     with pytest.raises(AssertionError, match="expected more than 3"):
         checks.check_true(2, lambda n: n > 3, "expected more than 3")
-    with pytest.raises(AssertionError, match=r"expected \[1, 2\], got \[2, 1\]"):
+    with pytest.raises(AssertionError, match=r"at index \(0,\) expected 1, got 2 \(2 of 2 differ\)"):
         checks.check_equal([2, 1], [1, 2])
+    with pytest.raises(AssertionError, match=r"expected shape \(\), got shape \(2,\)"):
+        checks.check_equal(np.array([3, 3]), 3)  # an array where a number was expected: no ValueError
+    with pytest.raises(AssertionError, match=r"expected \{'a': 1\}, got \{'a': 2\}"):
+        checks.check_equal({"a": 2}, {"a": 1})
 
 
 # ---------------------------------------------------------------------------------------------- build.py
