@@ -10,3 +10,10 @@ from minishop.models.recommender import SequentialRecommender
 
 __all__ = ["SequentialRecommender", "RecommenderBatch", "make_batch", "bce_loss", "cross_entropy_loss",
            "sampled_softmax_loss", "LOSSES"]
+
+# the language tasks (text_lm.py, classifier.py, bow.py, sampling.py)
+from minishop.models.bow import BagOfWordsClassifier
+from minishop.models.classifier import ReviewClassifier
+from minishop.models.text_lm import TextLM
+
+__all__ += ["TextLM", "ReviewClassifier", "BagOfWordsClassifier"]
