@@ -96,6 +96,13 @@ def test_lesson_has_solutions_goals_exercises_and_a_plot(source):
     assert _check_calls(solved) == n_checks, f"{_name(solutions)} must call the same {n_checks} checks as the lesson"
     assert "plt." in text, f"{_name(source)}: a lesson shows at least one matplotlib plot"
     assert "import minishop" in text, f"{_name(source)}: a lesson uses (and checks against) the installed minishop"
+    for path in (source, solutions):  # the installed package, never the repository's folder put on sys.path
+        extra_paths = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if "sys.path" in line]
+        allowed = [line for line in extra_paths if line.startswith('sys.path.insert(0, "..")') and path == solutions]
+        assert extra_paths == allowed, (
+            f"{_name(path)}: only a solutions file may touch sys.path, and only with sys.path.insert(0, \"..\") "
+            f"to find checks.py; found {extra_paths}"
+        )
 
 
 @pytest.mark.slow
