@@ -70,7 +70,7 @@ def run_train_lm(args):
           f"{results['data']['products_valid']} held-out products:")
     for name in ("model", "bigram", "unigram"):
         print(f"  {name:8s} {results[name]['perplexity']:8.2f}")
-    print("samples (top-p 0.9):")
+    print("samples (temperature 0.8, top-p 0.9):")
     for sample in results["samples"]:
         print("  " + sample["text"])
     print(f"run written to {args.out}/ (best.ckpt, tokenizer.json, results.json, metrics.jsonl)")

@@ -119,7 +119,8 @@ def train_description_lm(out_dir, config=None, shop_folder=None, progress=True):
                  "truncated_documents": train_set.truncated + valid_set.truncated,
                  "vocab_size": tokenizer.vocab_size},
         "training": {"epochs_run": run.epochs_run, "best_epoch": run.best_epoch, "seconds": run.seconds},
-        "samples": [{"prompt": prompt, "text": generate_text(model, tokenizer, prompt, top_p=0.9, seed=i)}
+        "samples": [{"prompt": prompt,
+                     "text": generate_text(model, tokenizer, prompt, temperature=0.8, top_p=0.9, seed=i)}
                     for i, prompt in enumerate(SAMPLE_PROMPTS)],
     }
     write_json(os.path.join(out_dir, "results.json"), results)
