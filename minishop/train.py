@@ -168,6 +168,9 @@ def train(model, batches, loss_fn, config=None, evaluate=None, out_dir=None, res
         epoch_batches = batches(host_rng)
         if steps_per_epoch is None and hasattr(epoch_batches, "__len__"):
             steps_per_epoch = len(epoch_batches)
+        if steps_per_epoch is None and config.schedule == "cosine":
+            raise ValueError("TrainConfig.schedule='cosine' needs the number of steps: make batches(rng) return "
+                             "a list (or anything with len()), not a generator")
         total_steps = config.epochs * (steps_per_epoch or 1)
         record = _run_epoch(model, epoch_batches, loss_fn, optimizer, config, epoch, total_steps, out_dir)
         if evaluate is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):

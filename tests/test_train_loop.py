@@ -132,3 +132,13 @@ def test_learning_rate_warms_up_then_stays_or_follows_a_cosine():
     assert learning_rate(cosine, 19, 20) < 0.01
     with pytest.raises(ValueError, match="schedule"):
         learning_rate(config(schedule="linear"), 0, 10)
+
+
+def test_a_cosine_schedule_needs_batches_with_a_length():
+    def generator_batches(rng):
+        yield from batches(rng)
+
+    with pytest.raises(ValueError, match="needs the number of steps"):
+        train(new_model(), generator_batches, bce_loss, config(schedule="cosine"))
+    result = train(new_model(), generator_batches, bce_loss, config(epochs=1))  # constant: fine
+    assert result.history[0]["step"] == 3
