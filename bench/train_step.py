@@ -276,6 +276,9 @@ def main():
         return profile_minishop(losses[0], batches, n_steps=args.rounds * args.steps)
 
     import torch
+    if os.getloadavg()[0] > os.cpu_count() and not args.threads:
+        print(f"warning: load average {os.getloadavg()[0]:.1f} exceeds {os.cpu_count()} CPUs; multi-threaded BLAS "
+              "collapses when oversubscribed (both frameworks): consider --threads 1")
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads); numpy {np.__version__} "
           f"(OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}); float32 in both; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
