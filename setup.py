@@ -20,7 +20,7 @@ setup(
     ],
     extras_require={
         "gpu": ["cupy-cuda12x"],
-        "test": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "nbclient>=0.7", "nbformat>=5", "ipykernel>=6"],
+        "test": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "nbclient>=0.7", "nbformat>=5", "ipykernel>=6", "jupytext>=1.14"],
         "lessons": ["jupyter", "nbclient>=0.7", "nbformat>=5", "ipykernel>=6", "jupytext>=1.14"],
     },
     entry_points={"console_scripts": ["minishop=minishop.cli:main"]},
