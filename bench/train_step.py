@@ -36,13 +36,15 @@ CONFIG = dict(vocab_size=23716, d_model=50, n_blocks=2, n_heads=1, max_len=50, b
 
 
 def set_malloc():
-    """Keep glibc from returning every freed block >= 1 MB to the kernel (see shared/PERFORMANCE.md)."""
+    """The same glibc settings `import minishop` applies (minishop/_malloc.py), for both frameworks: keep freed
+    blocks >= 1 MB in the heap instead of returning them to the kernel, and never mmap (see shared/PERFORMANCE.md)."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return False
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4
+    return (bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+            and bool(libc.mallopt(M_MMAP_MAX, 0)))
 
 
 def rss_mb():
