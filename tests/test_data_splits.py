@@ -92,3 +92,11 @@ def test_amazon_games_leave_one_out_counts():
     assert sum(len(s) for s in prepared.sequences.values()) == 287107
     assert prepared.item_ids[23715] == 23715 and prepared.user_ids[1] == 1  # ids 1..n map to themselves
     assert prepared.report.rows_in == 287107 and prepared.report.rows_out == 287107
+
+
+def test_popularity_counts_the_items_of_a_user_dict_not_its_keys():
+    from minishop.data.sampling import popularity
+
+    as_dict = popularity({1: [2, 3], 2: [3]}, 3)
+    as_list = popularity([[2, 3], [3]], 3)
+    assert as_dict.tolist() == as_list.tolist() == [0.0, 0.0, 1.0, 2.0]

@@ -9,11 +9,17 @@ from minishop import backend
 
 
 def popularity(sequences, n_items, power=1.0):
-    """(n_items + 1,) sampling weights proportional to count**power; index 0 (padding) gets 0."""
+    """(n_items + 1,) sampling weights proportional to count**power; index 0 (padding) gets 0.
+
+    sequences: a list of item-id lists, or the dict user -> items that `to_sequences`/`prepare` return
+    (its values are counted, never its keys).
+    """
     np = backend.np
+    if isinstance(sequences, dict):
+        sequences = sequences.values()
     counts = np.zeros(n_items + 1, dtype=np.float64)
     for items in sequences:
-        np.add.at(counts, np.asarray(items, dtype=np.int64), 1.0)
+        counts += np.bincount(np.asarray(items, dtype=np.int64), minlength=n_items + 1)
     counts[0] = 0.0
     return counts ** power
 
