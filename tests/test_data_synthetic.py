@@ -10,7 +10,7 @@ from minishop import data
 from minishop.data import synthetic
 from minishop.data.preprocess import normalise_text
 
-SHOP_FILES = ("products.csv", "users.csv", "events.csv.gz", "reviews.jsonl", "complements.csv")
+SHOP_FILES = ("products.csv", "users.csv", "events.csv.gz", "reviews.jsonl", "review_truth.csv", "complements.csv")
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +77,64 @@ def test_catalog_mess_and_text(shop_dir):
     assert all(f" for " in title for title in fitted["title"])
 
 
-def test_reviews_follow_ratings(shop_dir):
-    reviews = pd.read_json(os.path.join(shop_dir, "reviews.jsonl"), lines=True)
+@pytest.fixture(scope="module")
+def reviews(shop_dir):
+    frame = pd.read_json(os.path.join(shop_dir, "reviews.jsonl"), lines=True)
+    truth = pd.read_csv(os.path.join(shop_dir, "review_truth.csv"), dtype=str, keep_default_na=False)
+    assert truth["line"].tolist() == [str(i) for i in range(1, len(frame) + 1)]
+    assert truth["rating"].tolist() == frame["rating"].astype(str).tolist()
+    return frame.assign(form=truth["form"], turn=truth["turn"], text_rating=truth["text_rating"])
+
+
+def test_reviews_follow_ratings(reviews):
     assert len(reviews) > 3000 and set(reviews["rating"]) == {1, 2, 3, 4, 5}
     assert 0.01 < (reviews["text"] == "").mean() < 0.05  # 3% without text
-    happy = reviews[reviews["rating"] == 5]["text"].str.contains("sturdy|just right|better than|Worth every")
-    angry = reviews[reviews["rating"] == 1]["text"].str.contains("sturdy|just right|better than|Worth every")
-    assert happy.mean() > 0.5 and angry.mean() < 0.1
+    assert ((reviews["text"] == "") == (reviews["form"] == "empty")).all()
+    written = reviews[reviews["form"] != "empty"]
+    noisy = written["text_rating"].astype(int) != written["rating"]
+    assert 0.03 < noisy.mean() < 0.06  # reviews_text.NOISE_RATE 4%
+    clean = written[~noisy]
+    very_good = "I love it|exactly what I wanted|I have owned|Outstanding quality|Never disappointing"  # 5 only
+    assert clean[clean["rating"] == 5]["text"].str.contains(very_good).mean() > 0.5
+    assert not clean[clean["rating"] <= 3]["text"].str.contains(very_good).any()
+    shared = clean[clean["text"].str.startswith("Works well.")]["rating"]  # neighbours share their phrases
+    assert set(shared) == {3, 4, 5}
+
+
+def test_reviews_mention_true_attributes(reviews, shop_dir):
+    products = pd.read_csv(os.path.join(shop_dir, "products.csv"), dtype=str, keep_default_na=False)
+    colour = dict(zip(products["item_id"], products["colour"]))
+    said = reviews[reviews["text"].str.contains(" colour (?:looks|never looks)", regex=True)]
+    assert len(said) > 300
+    assert all(f"{colour[item]} colour" in text.lower() for item, text in zip(said["item_id"], said["text"]))
+
+
+def test_contrast_and_negated_reviews_differ_only_in_word_order(reviews):
+    """A contrast 2 and 4 use the same words (only their order differs); a negated clause uses the words of a
+    plain review of the other side ("never feels flimsy" in a 4, "feels flimsy" in a 1 or 2)."""
+    clean = reviews[reviews["text_rating"] == reviews["rating"].astype(str)]
+    for form, low, high in (("contrast", 0.15, 0.25), ("negated", 0.06, 0.11)):
+        assert low < (reviews["form"] == form).mean() < high
+        assert set(clean[clean["form"] == form]["rating"]) == {2, 4}
+    assert set(clean[clean["form"] == "contrast"]["turn"]) == {"but", "although", "even though"}
+
+    def shares(frame, words):  # the share of reviews that contain each word
+        texts = frame["text"].str.lower().str.findall(r"\w+")
+        counts = pd.Series([w for ws in texts for w in set(ws)]).value_counts() / len(texts)
+        return counts.reindex(words, fill_value=0.0)
+
+    tone_words = ["flimsy", "sturdy", "lovely", "cheap", "awkward", "easy", "poor", "great"]
+    contrast = clean[clean["form"] == "contrast"]
+    two, four = shares(contrast[contrast["rating"] == 2], tone_words), shares(contrast[contrast["rating"] == 4], tone_words)
+    assert (two > 0.02).all() and (two - four).abs().max() < 0.06, pd.concat([two, four], axis=1)
+
+    negated, plain = clean[clean["form"] == "negated"], clean[clean["form"] == "plain"]
+    assert negated["text"].str.contains(r"\b(?:never|not)\b").all()
+    for rating, opposite in ((2, [4, 5]), (4, [1, 2])):
+        said = shares(negated[negated["rating"] == rating], tone_words)
+        assert (shares(plain[plain["rating"].isin(opposite)], list(said[said > 0].index)) > 0.005).all()
+
+    sample = contrast[contrast["turn"] == "but"]
+    after_but = sample["text"].str.extract(r", but (.*?)\.")[0]
+    good_after = after_but.str.contains("lovely|classy|sturdy|solid|premium|perfect|excellent|easy|simple|great|good|fine")
+    assert (good_after == (sample["rating"] == 4)).mean() > 0.9  # the verdict is the clause after "but"

@@ -11,7 +11,8 @@ The same seed gives byte-identical files. What the simulation contains (see data
   complements (a phone purchase is followed within days by a case made for THAT phone, then a charger),
   repeat purchases of consumables (coffee beans every ~30 days, the same product), and seasons
   (heaters in winter, sunscreen in summer, toys before Christmas);
-- reviews whose rating follows a latent product quality and whose words follow the rating and attributes;
+- reviews whose rating follows a latent product quality and whose words follow the rating and attributes,
+  with turns and negations where only word order tells the verdict (minishop/data/reviews_text.py);
 - mess planted at known rates (`MESS` below): duplicate events, malformed timestamps, messy category
   casing and whitespace, missing values, cancelled orders and returns, bots, products with no events.
 
@@ -30,7 +31,7 @@ from datetime import datetime, timedelta
 from tqdm import tqdm
 
 from minishop.data.catalog import LEAVES, compatible_with, make_catalog
-from minishop.data.reviews_text import review_text
+from minishop.data.reviews_text import advance_like_first_version, review_text
 
 START = datetime(2023, 1, 1)
 DAYS = 365
@@ -59,6 +60,7 @@ class Shop:
 
     def __init__(self, seed=0, n_users=2400):
         self.rand = random.Random(seed)
+        self.words = random.Random(f"{seed}/review-words")  # review wording: its own stream (see _review)
         self.n_users = n_users
         self.products = make_catalog(self.rand, unlisted_rate=MESS["unlisted_rate"])
         self.listed = [p for p in self.products if not p.unlisted]
@@ -168,10 +170,15 @@ class Shop:
     def _review(self, when, user, product, returned):
         rating_latent = product.quality + self.rand.gauss(0, 0.9) - (1.5 if returned else 0.0)
         rating = 1 + sum(rating_latent > cut for cut in (-1.4, -0.6, 0.1, 0.8))
-        text = "" if self.rand.random() < MESS["empty_review_rate"] else review_text(self.rand, product, rating)
+        if self.rand.random() < MESS["empty_review_rate"]:
+            text, truth = "", ("", "empty", "")
+        else:  # the words come from self.words; the main stream makes the draws it always made
+            advance_like_first_version(self.rand, rating)
+            written = review_text(self.words, product, rating)
+            text, truth = written.text, (written.text_rating, written.form, written.turn)
         when = min(when + timedelta(days=self.rand.uniform(2, 30)), START + timedelta(days=DAYS) - timedelta(hours=1))
         self.reviews.append({"user_id": user["user_id"], "item_id": product.item_id, "rating": rating,
-                             "text": text, "timestamp": when.strftime("%Y-%m-%d %H:%M:%S")})
+                             "text": text, "timestamp": when.strftime("%Y-%m-%d %H:%M:%S"), "truth": truth})
 
     def _bot(self, index):
         """A crawler: thousands of views of random products within a few days, never a purchase."""
@@ -240,7 +247,7 @@ def _write_csv(path, header, rows, compress=False):
 
 
 def write_shop(shop, out):
-    """Write products.csv, users.csv, events.csv.gz, reviews.jsonl and complements.csv into `out`."""
+    """Write products.csv, users.csv, events.csv.gz, reviews.jsonl, review_truth.csv and complements.csv into `out`."""
     os.makedirs(out, exist_ok=True)
     rand = shop.rand
     product_rows = []
@@ -261,7 +268,10 @@ def write_shop(shop, out):
                                                     "order_id"], _event_rows(shop), compress=True)
     with open(os.path.join(out, "reviews.jsonl"), "w", encoding="utf-8", newline="\n") as handle:
         for review in shop.reviews:
-            handle.write(json.dumps(review, ensure_ascii=True) + "\n")
+            public = {key: review[key] for key in ("user_id", "item_id", "rating", "text", "timestamp")}
+            handle.write(json.dumps(public, ensure_ascii=True) + "\n")
+    _write_csv(os.path.join(out, "review_truth.csv"), ["line", "rating", "text_rating", "form", "turn"],
+               [[line, review["rating"], *review["truth"]] for line, review in enumerate(shop.reviews, start=1)])
     complement_rows = []
     for anchor in shop.listed:
         for target_path, probability, low, high in anchor.leaf.complements:
