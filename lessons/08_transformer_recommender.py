@@ -1,0 +1,545 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 8 — The transformer block, and training the recommender on the shop
+#
+# Lessons 5–7 gave us attention, gradients and optimizers. This lesson puts them together into the model
+# at the heart of minishop: a **sequential recommender** that reads a shopper's history — *phone, phone
+# case, charger, …* — the way a language model reads a sentence, and predicts the next item. We assemble one
+# transformer block from its parts, turn shopping histories into training examples, write down the two
+# losses people train such models with, then train a small model on the bundled shop and watch its loss and
+# its ranking quality (NDCG@10) over the epochs. We finish with a recommendation and its reason:
+# *"because you bought …"*.
+#
+# **Learning goals.** After this lesson you can
+# 1. write LayerNorm and assemble a transformer block (attention, feed-forward, residuals, LayerNorm) in
+#    both the pre-LN and the post-LN arrangement, and check it against `minishop.nn.TransformerBlock`;
+# 2. turn a shopper's history into left-padded inputs and next-item targets;
+# 3. explain the SASRec model: item + position embeddings, causal attention, tied output scores;
+# 4. compute the two training losses — BCE with one sampled negative and full softmax cross-entropy — by
+#    hand, and predict their value before training;
+# 5. train the recommender with minishop's shared training loop and plot its metrics log;
+# 6. produce a recommendation with a "because you bought …" explanation, and say what it does not prove.
+#
+# **Prerequisites.** Lesson 2 (`minishop.data.prepare`, leave-one-out splits), lesson 5 (multi-head
+# attention, causal and padding masks), lessons 6–7 (backpropagation, Adam). NumPy; the softmax and the
+# logarithm.
+#
+# **Run time:** about 30 seconds on a laptop CPU (most of it is training two small models).
+
+# %%
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads: our matrices are tiny, and one BLAS
+# thread is faster than two that wait for each other (a lot faster on a busy machine)
+
+import math
+import pathlib
+import tempfile
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+import minishop
+import minishop.nn as nn
+import minishop.nn.functional as F
+from minishop import Tensor
+from minishop.data import prepare
+from minishop.models import SequentialRecommender, bce_loss, cross_entropy_loss, make_batch
+from checks import check_close, check_function
+
+minishop.manual_seed(0)  # minishop's generator: parameter initialisation, dropout
+rng = np.random.default_rng(0)  # ours, for the NumPy experiments
+np.set_printoptions(precision=4, suppress=True)
+
+# %% [markdown]
+# ## 1. The transformer block, part by part
+#
+# A transformer is a stack of identical **blocks**. Each block does two things to the sequence of vectors
+# $x_1, \dots, x_T$ (one per item, width $D$):
+#
+# 1. **attention** lets every position gather information from the (earlier) positions — lesson 5;
+# 2. a **feed-forward** network transforms every position on its own, the same MLP at each position:
+#    $\operatorname{FFN}(x) = \operatorname{GELU}(xW_1 + b_1)\,W_2 + b_2$, widening $D \to d_{ff} \to D$.
+#
+# Two more ingredients make deep stacks trainable:
+#
+# - a **residual connection** adds each part's output to its input, $x \leftarrow x + f(x)$, so the block
+#   only has to learn a *correction* and gradients flow straight through the "+" to earlier layers;
+# - **LayerNorm** rescales each position's vector to mean 0 and variance 1, then lets the model choose a
+#   scale $\gamma$ and shift $\beta$ (both of width $D$):
+#
+# $$\operatorname{LN}(x) = \gamma \odot \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta,\qquad
+# \mu = \frac1D\sum_{i=1}^D x_i,\quad \sigma^2 = \frac1D\sum_{i=1}^D (x_i - \mu)^2 .$$
+#
+# Note that $\mu$ and $\sigma^2$ are computed **per position** over the $D$ features (not over the batch,
+# as BatchNorm does), so a position's output never depends on which other histories share its batch.
+#
+# ### Exercise 1 — LayerNorm in NumPy
+# Write `layer_norm(x, gamma, beta, eps=1e-5)` for `x` of shape `(..., D)` and `gamma`, `beta` of shape
+# `(D,)`: normalise over the **last** axis with the *biased* variance (divide by $D$, which is what
+# `np.var` does), then scale and shift. It is checked against `minishop.functional.layer_norm`.
+
+# %%
+def layer_norm(x, gamma, beta, eps=1e-5):
+    """LayerNorm over the last axis of x (..., D), then scale by gamma (D,) and shift by beta (D,)."""
+    return None  # your code here
+
+
+# %%
+_x = rng.standard_normal((2, 5, 6)).astype(np.float32) * 3 + 1  # (B, T, D): not yet normalised
+_gamma, _beta = rng.standard_normal(6).astype(np.float32), rng.standard_normal(6).astype(np.float32)
+check_function(
+    layer_norm,
+    [((_x, _gamma, _beta), F.layer_norm(Tensor(_x), Tensor(_gamma), Tensor(_beta)).numpy()),
+     ((_x[0, :3, :4], np.ones(4, np.float32), np.zeros(4, np.float32)),
+      F.layer_norm(Tensor(_x[0, :3, :4])).numpy())],
+    atol=1e-5, rtol=1e-4,
+    hint="mu = x.mean(axis=-1, keepdims=True); var = x.var(axis=-1, keepdims=True); "
+         "(x - mu) / np.sqrt(var + eps) * gamma + beta",
+)
+
+# %% [markdown]
+# Here is the LayerNorm we use from now on, and the other parts of a block, each in a few lines of NumPy.
+# The parts read their weights from a `minishop.nn.TransformerBlock`, so we can compare the assembled
+# block with minishop's. For the attention we call the block's own `MultiHeadAttention` (lesson 5 rebuilt
+# it in NumPy; no need to do it twice).
+
+# %%
+def layer_norm_numpy(x, norm):  # x (..., D); norm: a minishop nn.LayerNorm (its weight is γ, its bias β)
+    mu = x.mean(axis=-1, keepdims=True)  # (..., 1)
+    var = x.var(axis=-1, keepdims=True)  # (..., 1), biased: divides by D
+    return (x - mu) / np.sqrt(var + norm.eps) * norm.weight.numpy() + norm.bias.numpy()
+
+
+def gelu(x):  # the tanh approximation minishop (and GPT-2) use
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+
+
+def feed_forward_numpy(x, block):  # x (..., D) -> (..., D), the same MLP at every position
+    ff = block.feed_forward
+    hidden = gelu(x @ ff.fc1.weight.numpy() + ff.fc1.bias.numpy())  # (..., d_ff)
+    return hidden @ ff.fc2.weight.numpy() + ff.fc2.bias.numpy()  # (..., D)
+
+
+def attention_numpy(x, block):  # x (B, T, D) -> (B, T, D), the block's causal multi-head attention
+    return block.attention(Tensor(x)).numpy()
+
+
+# %% [markdown]
+# ### Pre-LN and post-LN
+#
+# Where the LayerNorm goes is the one design choice of a block. The original transformer (Vaswani et al.,
+# 2017) normalises **after** adding the residual — *post-LN*. Most models since GPT-2 normalise the input
+# of each part **before** it — *pre-LN* — and add one last LayerNorm after the final block:
+#
+# $$\text{pre-LN:}\quad x \leftarrow x + \operatorname{Attn}(\operatorname{LN}_1(x)),\qquad x \leftarrow x + \operatorname{FFN}(\operatorname{LN}_2(x))$$
+#
+# $$\text{post-LN:}\quad x \leftarrow \operatorname{LN}_1(x + \operatorname{Attn}(x)),\qquad x \leftarrow \operatorname{LN}_2(x + \operatorname{FFN}(x))$$
+#
+# In pre-LN the residual path from the input to the output is a chain of pure additions: nothing ever
+# rescales it, so the gradient reaches the first block undamped. That is why pre-LN trains stably without a
+# careful learning-rate warm-up (Xiong et al., 2020), and it is minishop's default (`norm_first=True`).
+#
+# We assemble a pre-LN block from the parts and compare it with minishop's. (Dropout is 0 here; during
+# training it is applied to each part's output before the "+".)
+
+# %%
+B, T, D, H = 2, 5, 8, 2  # batch, positions, width, heads: all different, so a mixed-up axis shows
+x = rng.standard_normal((B, T, D)).astype(np.float32)  # (B, T, D)
+
+pre_block = nn.TransformerBlock(D, n_heads=H, d_ff=4 * D, causal=True, norm_first=True)
+y = x + attention_numpy(layer_norm_numpy(x, pre_block.norm1), pre_block)  # (B, T, D) residual 1
+y = y + feed_forward_numpy(layer_norm_numpy(y, pre_block.norm2), pre_block)  # (B, T, D) residual 2
+theirs = pre_block(Tensor(x)).numpy()
+print("pre-LN block, ours vs minishop: max difference", np.abs(y - theirs).max())
+
+# %% [markdown]
+# ### Exercise 2 — the post-LN block
+# Write `post_ln_block(x, block)` computing the **post-LN** block for `x` of shape `(B, T, D)` using
+# `layer_norm_numpy(z, block.norm1)`, `attention_numpy(z, block)`, `feed_forward_numpy(z, block)` and
+# `block.norm2`. It is checked against `minishop.nn.TransformerBlock(..., norm_first=False)`.
+
+# %%
+def post_ln_block(x, block):
+    """x (B, T, D) -> (B, T, D): LN1(x + Attn(x)), then LN2(x + FFN(x))."""
+    return None  # your code here
+
+
+# %%
+post_block = nn.TransformerBlock(D, n_heads=H, d_ff=4 * D, causal=True, norm_first=False)
+_x2 = rng.standard_normal((3, 4, D)).astype(np.float32)
+check_function(
+    post_ln_block,
+    [((x, post_block), post_block(Tensor(x)).numpy()), ((_x2, post_block), post_block(Tensor(_x2)).numpy())],
+    atol=1e-5, rtol=1e-4,
+    hint="the same two residual steps as the pre-LN cell above, but the LayerNorm wraps the sum: "
+         "x = layer_norm_numpy(x + attention_numpy(x, block), block.norm1), then the same with the FFN",
+)
+
+# %% [markdown]
+# A picture of the difference: stack 12 freshly initialised blocks of each kind and follow the size of
+# the residual stream (the standard deviation of $x$) through them. Post-LN pins it to 1 after every block;
+# pre-LN lets it grow, because each block *adds* to it — and nothing scales the identity path down. That is
+# also why a pre-LN stack needs its final LayerNorm.
+
+# %%
+def residual_stream_std(norm_first, n_blocks=12, width=16):
+    minishop.manual_seed(1)
+    blocks = [nn.TransformerBlock(width, 2, 4 * width, causal=True, norm_first=norm_first) for _ in range(n_blocks)]
+    h = Tensor(np.random.default_rng(1).standard_normal((4, 10, width)).astype(np.float32))  # (B, T, D)
+    stds = [float(h.numpy().std())]
+    with minishop.no_grad():
+        for block in blocks:
+            h = block(h)
+            stds.append(float(h.numpy().std()))
+    return stds
+
+
+fig, ax = plt.subplots(figsize=(6, 3.2))
+ax.plot(residual_stream_std(True), "o-", label="pre-LN: x + f(LN(x))")
+ax.plot(residual_stream_std(False), "s-", label="post-LN: LN(x + f(x))")
+ax.set_xlabel("after block")
+ax.set_ylabel("std of the residual stream")
+ax.set_ylim(0, None)
+ax.legend()
+ax.set_title("Pre-LN adds to the stream, post-LN renormalises it")
+plt.show()
+
+# %% [markdown]
+# ## 2. A shopper's history is a sentence
+#
+# | language model | sequential recommender |
+# |---|---|
+# | vocabulary of words | catalogue of items (ids $1..|I|$, 0 = padding) |
+# | a sentence | one shopper's items in time order |
+# | predict the next word | predict the next item |
+#
+# `minishop.data.prepare()` (lesson 2) cleans the bundled shop and splits every history leave-one-out: the
+# last item is the **test** target, the one before it the **validation** target, the rest is for training.
+
+# %%
+prepared = prepare()  # the bundled shop: load, clean, 3-core, sequences, leave-one-out split
+split = prepared.split
+n_items = prepared.n_items
+print(prepared)
+user = 7
+print(f"user {prepared.user_ids[user]}'s training history (oldest first):")
+for item in split.train[user][:8]:
+    print(f"  {item:4d}  {prepared.item_titles[item]}")
+print(f"  ... {len(split.train[user])} items; validation target {split.valid[user]}, test target {split.test[user]}")
+
+# %% [markdown]
+# A history $s_1, s_2, \dots, s_L$ teaches the model $L-1$ predictions **at once**: after reading
+# $s_1..s_t$ it should score $s_{t+1}$ high. The causal mask (lesson 5) makes this legal — position $t$ cannot
+# see $s_{t+1}$ — so inputs and targets are the same history shifted by one:
+#
+# $$\text{items} = (s_1, s_2, \dots, s_{L-1}),\qquad \text{targets} = (s_2, s_3, \dots, s_L).$$
+#
+# Histories have different lengths. To stack them into one `(B, T)` batch we keep the last $T+1$ items of
+# each and **left**-pad the short ones with 0, so the newest item is always in the last column. A position
+# whose *input* is padding has nothing to predict from, so its target is 0 too ("no target here");
+# `make_batch` lists the real positions in `positions` and the losses use only those.
+
+# %%
+histories = [[11, 12, 13, 14, 15, 16, 17, 18], [21, 22, 23], [31, 32, 33, 34, 35]]
+demo = make_batch(histories, n_items, max_len=6, objective="ce", rng=rng)
+print("items:\n", demo.items, "\ntargets:\n", demo.targets)
+print("real positions (row * T + column):", demo.positions)
+
+# %% [markdown]
+# ### Exercise 3 — inputs and targets of one history
+# Write `inputs_and_targets(history, T)` returning an int array of shape `(2, T)`: row 0 the left-padded
+# input items, row 1 the targets, exactly as `make_batch` builds them in a batch `T` columns wide. Keep only
+# the last `T + 1` items; shift by one; pad on the left with 0; and set a target to 0 wherever its input
+# is 0.
+
+# %%
+def inputs_and_targets(history, T):
+    """(2, T) int array: [left-padded inputs, targets] of one history."""
+    return None  # your code here
+
+
+# %%
+_long = list(range(101, 131))  # a 30-item history forces make_batch's batch to be T columns wide
+
+
+def _from_make_batch(history, T):
+    batch = make_batch([history, _long], n_items, max_len=T, objective="ce", rng=rng)
+    return np.stack([batch.items[0], batch.targets[0]])  # (2, T)
+
+
+check_function(
+    inputs_and_targets,
+    [(([5, 9, 2], 6), _from_make_batch([5, 9, 2], 6)),
+     ((list(range(40, 52)), 6), _from_make_batch(list(range(40, 52)), 6)),
+     (([7, 8], 4), _from_make_batch([7, 8], 4))],
+    hint="window = history[-(T + 1):]; seq = [0] * (T + 1 - len(window)) + window; "
+         "items, targets = seq[:-1], seq[1:]; then zero the targets whose input is 0",
+)
+
+# %% [markdown]
+# ## 3. The SASRec model
+#
+# `minishop.models.SequentialRecommender` follows SASRec (Kang & McAuley, 2018). With $E$ the item
+# embedding table ($(|I|+1) \times D$, row 0 for padding) and $P$ a learned table of $T_{\max}$ position
+# vectors:
+#
+# $$h^{(0)}_t = \sqrt{D}\, E_{s_t} + P_t,\qquad h^{(\ell)} = \operatorname{Block}_\ell\big(h^{(\ell-1)}\big),\qquad
+# H = \operatorname{LN}\big(h^{(L)}\big),\qquad \operatorname{score}(t, i) = H_t \cdot E_i .$$
+#
+# - **Causal attention** with a **key-padding mask**: position $t$ sees items $s_1..s_t$, never padding.
+# - **Positions counted from the right**: the newest item always has position $T_{\max}-1$, so a history
+#   gives the same output whatever the padding in front of it.
+# - **Tied output scores**: the same table $E$ embeds the input items and scores the candidates. An item
+#   learns one vector, used both to *describe* the history and to *be recommended*; fewer parameters, and
+#   rare items get gradient from both roles.
+#
+# A tiny untrained model shows all three properties:
+
+# %%
+minishop.manual_seed(0)
+tiny = SequentialRecommender(n_items, d_model=16, n_blocks=1, n_heads=1, max_len=20, dropout=0.0)
+history = [5, 17, 42, 8]
+H_short = tiny(np.array([history])).numpy()  # (1, 4, 16)
+H_padded = tiny(np.array([[0, 0, 0] + history])).numpy()  # (1, 7, 16)
+print("padding changes nothing:      ", np.allclose(H_short[0], H_padded[0, 3:], atol=1e-5))
+H_changed = tiny(np.array([history[:-1] + [99]])).numpy()  # another newest item
+print("the past ignores the future:  ", np.allclose(H_short[0, :-1], H_changed[0, :-1], atol=1e-6))
+E = tiny.item_embedding.weight.numpy()  # (n_items + 1, D)
+scores = H_short[0, -1] @ E.T  # (n_items + 1,) score of every item after the whole history
+print("scores are H_t · E_i (tied):  ", np.allclose(scores[1:], tiny.score([history])[0, 1:], atol=1e-5))
+
+# %% [markdown]
+# ## 4. Two ways to train it
+#
+# Write $s_{t,i} = H_t \cdot E_i$ for the score of item $i$ after position $t$, $i^+_t$ for the true next
+# item and $N$ for the number of real positions in the batch.
+#
+# **Binary cross-entropy with one sampled negative** (SASRec's loss). For each position draw one item
+# $i^-_t$ the user never touched, and treat the task as two yes/no questions — "is $i^+_t$ next?" (yes) and
+# "is $i^-_t$ next?" (no) — with $\sigma(z) = 1/(1+e^{-z})$:
+#
+# $$\mathcal L_{\text{BCE}} = -\frac1N \sum_t \Big[\log \sigma\big(s_{t,i^+_t}\big) + \log\big(1 - \sigma(s_{t,i^-_t})\big)\Big].$$
+#
+# **Full softmax cross-entropy.** Let all $|I|$ items compete for the next slot:
+#
+# $$\mathcal L_{\text{CE}} = -\frac1N \sum_t \log \frac{\exp s_{t,i^+_t}}{\sum_{j=1}^{|I|} \exp s_{t,j}} .$$
+#
+# Their gradients with respect to the scores show the difference. For CE,
+# $\partial \mathcal L / \partial s_{t,j} = \big(p_{t,j} - [j = i^+_t]\big)/N$ with $p_t = \operatorname{softmax}(s_t)$:
+# **every** item is pushed down in proportion to how much probability it wrongly takes, so the hardest
+# competitors get the strongest push. BCE touches only two items per position, and a uniformly drawn
+# negative is usually an easy one, so most of its updates teach little. Full CE is known to train better
+# recommenders (Klenitskiy & Vasilev, 2023; Petrov & Macdonald's gSASRec, 2023); its cost is a
+# $(N \times |I|)$ score matrix, cheap here (369 items), expensive with millions. (minishop also has a
+# *sampled softmax*, CE over the target and $K$ shared random negatives, for large catalogues.)
+#
+# Let us compute both on one batch of real training histories and compare with minishop.
+
+# %%
+users = sorted(split.train)[:64]
+batch = make_batch([split.train[u] for u in users], n_items, max_len=20, objective="bce", rng=rng)
+H_batch = tiny(batch.items).numpy()  # (B, T, D)
+h = H_batch.reshape(-1, H_batch.shape[-1])[batch.positions]  # (N, D): the real positions only
+positives = batch.targets.reshape(-1)[batch.positions]  # (N,) item ids 1..n_items
+logits = h @ E[1:].T  # (N, n_items): column c is item c + 1 (padding left out)
+print(f"batch items {batch.items.shape}, real positions N = {len(batch.positions)}, logits {logits.shape}")
+
+
+def minus_log_sigmoid(z):  # -log σ(z) = log(1 + e^{-z}), computed without overflow
+    return np.logaddexp(0.0, -z)
+
+
+s_pos = (h * E[positives]).sum(axis=-1)  # (N,)
+s_neg = (h * E[batch.negatives]).sum(axis=-1)  # (N,) one sampled negative per position
+bce_ours = minus_log_sigmoid(s_pos).mean() + minus_log_sigmoid(-s_neg).mean()  # log(1 - σ(z)) = log σ(-z)
+print(f"BCE: ours {bce_ours:.6f}   minishop {bce_loss(tiny, batch).item():.6f}")
+
+# %% [markdown]
+# ### Exercise 4 — full softmax cross-entropy by hand
+# Write `softmax_cross_entropy(logits, columns)`: the mean over rows of $-\log \operatorname{softmax}(\text{row})[\text{column}]$,
+# for `logits` of shape `(N, C)` and integer `columns` of shape `(N,)`. Make it stable: use
+# $\log\sum_j e^{z_j} = m + \log\sum_j e^{z_j - m}$ with $m = \max_j z_j$. The check compares it with minishop's
+# `cross_entropy_loss(tiny, batch)` on our batch (the target of row $n$ is column `positives[n] - 1`), and
+# on a row with very large scores.
+
+# %%
+def softmax_cross_entropy(logits, columns):
+    """Mean over rows of -log softmax(logits[n])[columns[n]]; logits (N, C), columns (N,) ints."""
+    return None  # your code here
+
+
+# %%
+_big = np.array([[1000.0, 0.0, -1000.0], [3.0, 1003.0, 2.0]])
+check_function(
+    softmax_cross_entropy,
+    [((logits, positives - 1), cross_entropy_loss(tiny, batch).item()),
+     ((_big, np.array([0, 2])), F.cross_entropy(Tensor(_big), np.array([0, 2])).item())],
+    atol=1e-5, rtol=1e-5,
+    hint="m = logits.max(axis=1, keepdims=True); log_z = m[:, 0] + np.log(np.exp(logits - m).sum(axis=1)); "
+         "then the mean of log_z - logits[np.arange(N), columns]",
+)
+
+# %% [markdown]
+# ### Exercise 5 — the loss before any training
+# An untrained model's scores are all close to 0 (the embeddings start tiny: standard deviation 0.02).
+# What value of $\mathcal L_{\text{CE}}$ do you expect then, for this catalogue of `n_items` items? Write it
+# as a formula in `n_items` (not by calling a loss). The check compares it with the loss of our untrained
+# `tiny` model. (Bonus: what is $\mathcal L_{\text{BCE}}$ of an untrained model? Compare with the BCE above.)
+
+# %%
+expected_initial_ce = None  # your code here
+
+# %%
+check_close(
+    expected_initial_ce, cross_entropy_loss(tiny, batch).item(), name="expected_initial_ce", atol=0.05,
+    hint="if all scores are equal, softmax gives every one of the n_items items the same probability",
+)
+
+# %% [markdown]
+# Knowing the loss at step 0 is a cheap sanity check for any training run: a first loss far from it means
+# a bug (a wrong mask, targets off by one, a missing scale) before you have spent a single epoch.
+#
+# ## 5. Training with the shared loop
+#
+# Every minishop model — this recommender, the text language model, the review classifier — trains with
+# one loop, `minishop.train.train`. A task hands it three things:
+#
+# - `batches(rng)`: one epoch of shuffled batches (here: `make_batch` over all training histories);
+# - `loss_fn(model, batch)`: a scalar Tensor (`cross_entropy_loss` or `bce_loss`);
+# - `evaluate(model)`: validation metrics; here full-ranking NDCG@10 on every user's validation item
+#   (lesson 9 explains the metric; for now: higher is better, 1 means the target is always ranked first).
+#
+# The loop does the rest: Adam with warm-up, gradient clipping, validation every `eval_every` epochs, the
+# best checkpoint, and a **metrics log** `metrics.jsonl` with one JSON line per epoch. `fit_recommender` wires
+# the three pieces for the recommender; we train a *small* model (width 32, 2 blocks, the last 20 items of
+# each history) with each loss for 10 epochs — enough to see the shape of the curves in a few seconds each.
+
+# %%
+from minishop.models.training import RecommenderConfig, fit_recommender
+
+runs = pathlib.Path(tempfile.mkdtemp(prefix="minishop_lesson08_"))  # run folders: checkpoints + metrics log
+models, results = {}, {}
+for loss in ("ce", "bce"):
+    config = RecommenderConfig(d_model=32, n_blocks=2, n_heads=1, max_len=20, dropout=0.2, loss=loss,
+                               epochs=10, lr=5e-3, warmup_steps=20, eval_every=1, patience=0, seed=0,
+                               progress=False)
+    models[loss], results[loss] = fit_recommender(prepared, config, out_dir=runs / loss)
+    print(f"{loss}: best validation NDCG@10 {results[loss].best_metric:.4f} at epoch {results[loss].best_epoch}")
+print("run folder:", sorted(path.name for path in (runs / "ce").iterdir()))
+
+# %% [markdown]
+# The metrics log is plain JSON Lines, so pandas reads it in one call:
+
+# %%
+logs = {loss: pd.read_json(runs / loss / "metrics.jsonl", lines=True) for loss in ("ce", "bce")}
+print(logs["ce"][["epoch", "train_loss", "valid_NDCG@10", "lr", "steps_per_s"]].round(4).to_string(index=False))
+
+# %% [markdown]
+# For scale, two of lesson 9's baselines on the same validation items: **most popular** (the same list for
+# everyone) and a **Markov chain** (what usually follows the last item):
+
+# %%
+from minishop.eval import MarkovRecommender, PopularRecommender, evaluate
+
+baseline_ndcg = {
+    name: evaluate(recommender.fit(split.train, n_items), split, stage="valid", ks=(10,), progress=False)["NDCG@10"]
+    for name, recommender in [("most popular", PopularRecommender()), ("Markov", MarkovRecommender())]
+}
+print({name: round(value, 4) for name, value in baseline_ndcg.items()})
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+for loss, label in [("ce", "full softmax CE"), ("bce", "BCE, 1 negative")]:
+    log = logs[loss]
+    left.plot(log["epoch"], log["train_loss"], "o-", label=label)
+    right.plot(log["epoch"], log["valid_NDCG@10"], "o-", label=label)
+left.set_xlabel("epoch")
+left.set_ylabel("training loss")
+left.set_title("Loss (the two losses are on different scales)")
+left.legend()
+for (name, value), style in zip(baseline_ndcg.items(), [":", "--"]):
+    right.axhline(value, color="gray", ls=style, label=name)
+right.set_xlabel("epoch")
+right.set_ylabel("validation NDCG@10 (full ranking)")
+right.set_ylim(0, None)
+right.set_title("Ranking quality")
+right.legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Read the curves:
+#
+# - Both losses start where Exercise 5 predicts ($\ln 369 \approx 5.9$ for CE, $2\ln 2 \approx 1.39$ for BCE)
+#   and fall. Loss values of *different* objectives are not comparable; NDCG is.
+# - On NDCG, full CE is ahead of BCE at every epoch with the same model, data and steps — the gradient
+#   argument of section 4 at work.
+# - The CE model leaves most-popular far behind within three epochs and passes the Markov chain around
+#   epoch 5, then levels off; BCE is still climbing after 10 epochs, below the Markov line. On this shop what
+#   you look at next depends strongly on what you just looked at — exactly what a Markov chain captures — so
+#   it is a strong baseline, and "beats Markov" is the bar to clear. Lesson 9 compares all of them properly,
+#   on the test items, under two protocols.
+#
+# ## 6. A recommendation, with a reason
+#
+# `minishop.recommend` scores every item after the user's **whole** history, removes what they already
+# have, and takes the top $k$. For the reason, it reads the attention weights of the newest position in the
+# last block: the past items the model leaned on most for this prediction.
+
+# %%
+from minishop.recommend import format_recommendations, recommend_for_user
+
+model = models["ce"]
+recommendation = recommend_for_user(model, prepared, user=prepared.user_ids[user], k=5)
+print("\n".join(format_recommendations(recommendation, prepared)))
+
+# %%
+items_seen, weights = model.attention_to_history(prepared.sequences[user])  # the last max_len items
+shown = slice(-12, None)  # the 12 most recent
+labels = [prepared.item_titles[item][:34] for item in items_seen[shown]]
+fig, ax = plt.subplots(figsize=(7, 4))
+ax.barh(range(len(labels)), weights[shown], color="tab:blue")
+ax.set_yticks(range(len(labels)), labels)
+ax.invert_yaxis()  # oldest at the top, newest at the bottom
+ax.set_xlabel("attention weight of the newest position (last block, mean over heads)")
+ax.set_title(f"What the model looked at for user {prepared.user_ids[user]}")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Compare the reason with the recommendations. In our run the list is coffee machines — the shopper just
+# bought a coffee maker — while the most-attended items are pet food. So treat "because you bought …" with
+# care. Attention weights say where the last block *looked*, not why the model *decided*: the earlier block has already mixed information between positions, and the feed-forward
+# layers and the output scores come after the weights (Jain & Wallace, "Attention is not Explanation",
+# 2019). It is a useful hint for a shopper, not a proof — lesson 12 comes back to this.
+#
+# ## Reflection
+# 1. Why is the position table aligned to the **right** end of the window? What would go wrong with
+#    positions counted from the left and histories of different lengths?
+# 2. With 2 million items, what does one full-CE training step cost compared with BCE, and what would
+#    you do about it?
+# 3. The causal mask lets one history train $L-1$ predictions at once. What would the training loss do
+#    without it — and the validation NDCG?
+#
+# ## Summary
+# - A block is attention + feed-forward, each with a residual connection and a LayerNorm; pre-LN
+#   ($x + f(\operatorname{LN}(x))$) keeps a clean residual path and needs a final LayerNorm; post-LN
+#   ($\operatorname{LN}(x + f(x))$) is the original.
+# - A history is a sentence: inputs and targets are the same left-padded sequence shifted by one, and
+#   only the real positions count.
+# - SASRec = scaled item embeddings + right-aligned positions, causal blocks, a final LayerNorm, and scores
+#   $H_t \cdot E_i$ against the same (tied) embeddings.
+# - BCE with one negative pushes two items per position; full CE pushes all of them and trains better.
+#   Before training, CE ≈ $\ln |I|$ and BCE ≈ $2\ln 2$.
+# - `minishop.train` writes `metrics.jsonl`; plotting it is one `pd.read_json(..., lines=True)` away.
+#
+# **Next:** lesson 9 asks whether these NDCG numbers mean what they seem to — metrics, baselines, and why
+# the number in most papers is inflated.
