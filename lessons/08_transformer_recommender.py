@@ -426,7 +426,8 @@ check_close(
 # %%
 from minishop.models.training import RecommenderConfig, fit_recommender
 
-runs = pathlib.Path(tempfile.mkdtemp(prefix="minishop_lesson08_"))  # run folders: checkpoints + metrics log
+workdir = tempfile.TemporaryDirectory(prefix="minishop_lesson08_")  # deleted when the kernel stops
+runs = pathlib.Path(workdir.name)  # run folders: checkpoints + metrics log
 models, results = {}, {}
 for loss in ("ce", "bce"):
     config = RecommenderConfig(d_model=32, n_blocks=2, n_heads=1, max_len=20, dropout=0.2, loss=loss,
