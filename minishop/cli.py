@@ -64,7 +64,7 @@ def add_recommender_commands(subparsers):
     train.add_argument("--format", help="data format for minishop.data.prepare (default: shop)")
     train.add_argument("--loss", choices=["bce", "ce", "sampled"],
                        help="bce = SASRec's one-negative BCE, ce = full softmax (default), sampled = sampled softmax")
-    train.add_argument("--epochs", type=int, help="maximum epochs (default 30; early stopping may end sooner)")
+    train.add_argument("--epochs", type=int, help="maximum epochs (default 20; early stopping may end sooner)")
     train.add_argument("--device", choices=["numpy", "cupy"], help="numpy = CPU (default), cupy = GPU")
     train.add_argument("--d-model", dest="d_model", type=int, help="embedding width (default 64)")
     train.add_argument("--blocks", dest="n_blocks", type=int, help="transformer blocks (default 2)")
@@ -74,8 +74,8 @@ def add_recommender_commands(subparsers):
     train.add_argument("--post-ln", dest="norm_first", action="store_const", const=False,
                        help="post-LayerNorm blocks (the original transformer) instead of pre-LN")
     train.add_argument("--batch-size", dest="batch_size", type=int, help="histories per batch (default 128)")
-    train.add_argument("--lr", type=float, help="Adam learning rate (default 1e-3)")
-    train.add_argument("--patience", type=int, help="evaluations without improvement before stopping (0 = never)")
+    train.add_argument("--lr", type=float, help="Adam learning rate (default 3e-3)")
+    train.add_argument("--patience", type=int, help="evaluations without improvement before stopping (default 3; 0 = never)")
     train.add_argument("--eval-every", dest="eval_every", type=int, help="validate every N epochs (default 2)")
     train.add_argument("--seed", type=int, help="random seed (default 0)")
     train.add_argument("--config", help="JSON file of settings (keys as in RecommenderConfig)")

@@ -83,7 +83,7 @@ def item_name(prepared, item):
 
 def format_recommendations(recommendation, prepared):
     """Lines of text: the recent history, the ranked titles with scores, and the reason."""
-    lines = [f"user {recommendation.user}: {len(recommendation.history)} past purchases, most recent last:"]
+    lines = [f"user {recommendation.user}: {len(recommendation.history)} items in their history; the last five:"]
     for item in recommendation.history[-5:]:
         lines.append(f"    {item_name(prepared, item)}")
     lines.append(f"top {len(recommendation.items)} recommendations:")

@@ -45,13 +45,13 @@ class RecommenderConfig:
     loss: str = "ce"  # "bce" (SASRec), "ce" (full softmax) or "sampled" (sampled softmax)
     n_negatives: int = 100  # negatives per batch of the sampled softmax
     batch_size: int = 128
-    epochs: int = 30
-    lr: float = 1e-3
+    epochs: int = 20
+    lr: float = 3e-3
     weight_decay: float = 0.0
     warmup_steps: int = 50
     clip_grad_norm: float = 1.0
     eval_every: int = 2
-    patience: int = 5  # evaluations without NDCG@10 improvement before stopping; 0 = never
+    patience: int = 3  # evaluations without NDCG@10 improvement before stopping; 0 = never
     valid_users: int = None  # validate on this many random users (None = all)
     seed: int = 0
     device: str = "numpy"  # "numpy" (CPU) or "cupy" (GPU)
