@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import asdict
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PUBLISHED = {"NDCG@10": 0.5360, "HR@10": 0.7410}
@@ -76,8 +77,7 @@ def main(argv=None):
         "best_valid_NDCG@10_full": result.best_metric, "stopped_early": result.stopped_early,
         "train_wall_seconds_this_call": train_seconds,
         "mean_epoch_seconds": sum(seconds_per_epoch) / max(len(seconds_per_epoch), 1),
-        "config": vars(config) if not hasattr(config, "__dataclass_fields__") else
-        {name: getattr(config, name) for name in config.__dataclass_fields__},
+        "config": asdict(config),
         "results": results, "published_sampled": PUBLISHED,
     }
     json_out = args.json_out or os.path.join(args.out, "results.json")

@@ -18,7 +18,7 @@ import math
 
 from minishop import backend
 from minishop.nn import Dropout, Embedding, LayerNorm, Module, TransformerBlock
-from minishop.tensor import Tensor, no_grad
+from minishop.tensor import no_grad
 
 
 class SequentialRecommender(Module):
@@ -136,7 +136,6 @@ class SequentialRecommender(Module):
                 _, weights = self.forward(items, need_weights=True)  # weights (1, heads, T, T)
         finally:
             self.train(was_training)
-        last_row = backend.to_numpy(weights.data if isinstance(weights, Tensor) else weights)[0, :, -1, :]
-        last_row = last_row.mean(axis=0)  # (T,) averaged over heads
+        last_row = backend.to_numpy(weights)[0, :, -1, :].mean(axis=0)  # (T,) the newest row, averaged over heads
         real = items[0] != 0
         return items[0][real].tolist(), last_row[real]
