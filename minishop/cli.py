@@ -30,7 +30,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.func(args) or 0
-    except (ValueError, KeyError, FileNotFoundError) as error:
+    except (ValueError, KeyError, FileNotFoundError, RuntimeError) as error:  # RuntimeError: no GPU, diverged
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"minishop {args.command}: error: {message}", file=sys.stderr)
         return 2
