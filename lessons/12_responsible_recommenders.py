@@ -393,8 +393,8 @@ plt.show()
 # Read the numbers above before the picture. Attention and influence are related — but far from the same:
 # for many users the most attended item is *not* the one whose removal hurts the recommendation most, and
 # some heavily attended items barely matter (or even *raise* the score when removed). The most influential
-# item is often the **newest** one, because it also reaches the output through the residual path that
-# attention weights do not show.
+# item is most often the **newest** one (for about two users in three here), because it also reaches the
+# output through the residual path that attention weights do not show.
 #
 # So what should a shop say? Two honest options:
 #
