@@ -41,10 +41,10 @@ class ClassifierTaskConfig:
     n_heads: int = 4
     max_len: int = 64
     dropout: float = 0.1
-    pooling: str = "mean"
-    epochs: int = 8
-    batch_size: int = 32
-    lr: float = 2e-3
+    pooling: str = "cls"  # bundled shop, sentiment, validation macro-F1 after 7 epochs: cls 0.90, mean 0.89
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 3e-3
     warmup_steps: int = 50
     label_smoothing: float = 0.0
     patience: int = 3
