@@ -278,7 +278,9 @@ print(f"128 tokens: {sum(seconds_full):.2f} s without a cache, {sum(seconds_cach
 
 # %% [markdown]
 # Without the cache the cost per token grows with the length of the text; with it, it stays almost flat
-# (the small growth is the dot products with the longer cache). At these tiny sizes Python overhead is a
+# (the small growth is the dot products with the longer cache). The uncached curve may rise in steps rather
+# than smoothly: as the matrices grow, the BLAS library behind NumPy changes strategy (for example starts
+# using several threads), which on a busy machine costs more than it saves. At these tiny sizes Python overhead is a
 # large part of each step, so the gap is smaller than for a real model; the price of the cache is memory,
 # $2 \times \text{blocks} \times n \times d_{\text{model}}$ numbers per sequence.
 #
@@ -381,9 +383,9 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The word of the turn, " even" (of "even though"), receives the most attention: the model has noticed
-# that it matters, even if it has not learned which way it tips the rating (its two most probable answers
-# are 2 and 4 stars). Attention is a view of where the last block *read from*, not a proof of why the model decided: the
+# The turn of the sentence, "even though", receives the most attention (with "job" and "tacky" next): the
+# model has noticed that it matters, even if it has not learned which way it tips the rating (its two most
+# probable answers are 2 and 4 stars). Attention is a view of where the last block *read from*, not a proof of why the model decided: the
 # earlier block has already mixed the tokens, and mean pooling adds every token's vector regardless of
 # attention. Lesson 12 tests such explanations by removing what they point at and measuring the effect.
 #

@@ -375,6 +375,7 @@ for index in sample:
     ranks_of_top.append(int((drops > drops[np.argmax(weights)]).sum()) + 1)  # rank of the attended item by effect
 
 attention_flat, drops_flat = np.concatenate(attention_all), np.concatenate(drops_all)
+newest = np.concatenate([np.arange(len(w)) == len(w) - 1 for w in attention_all])  # True at each newest item
 print(f"the most attended item is also the most influential for {agree / len(sample):.0%} of users")
 print(f"median rank of the most attended item by influence: {np.median(ranks_of_top):.0f} "
       f"(of ~{np.mean([len(w) for w in attention_all]):.0f} items)")
@@ -382,7 +383,9 @@ print(f"the newest item is the most influential for {newest_wins / len(sample):.
 print(f"correlation of attention weight and score drop over all items: {np.corrcoef(attention_flat, drops_flat)[0, 1]:.2f}")
 
 fig, ax = plt.subplots(figsize=(6, 4))
-ax.scatter(attention_flat, drops_flat, s=5, alpha=0.4)
+ax.scatter(attention_flat[~newest], drops_flat[~newest], s=5, alpha=0.4, label="older items")
+ax.scatter(attention_flat[newest], drops_flat[newest], s=9, alpha=0.7, color="tab:red", label="the newest item")
+ax.legend()
 ax.axhline(0, color="gray", lw=0.8)
 ax.set_xlabel("attention weight from the newest position (last block)")
 ax.set_ylabel("score drop when the item is removed")
