@@ -300,7 +300,7 @@ reviews = corpus.shop_reviews()
 chosen = np.random.default_rng(0).permutation(len(reviews.texts))[:1500]  # a fixed sample
 texts = [reviews.texts[i] for i in chosen]
 stars = [reviews.ratings[i] - 1 for i in chosen]  # class 0..4 = 1..5 stars
-config = ClassifierTaskConfig(vocab_size=256 + 300 + 8, d_model=32, n_blocks=1, n_heads=2, max_len=40, epochs=4,
+config = ClassifierTaskConfig(vocab_size=256 + 300 + 8, d_model=32, n_blocks=1, n_heads=2, max_len=40, pooling="mean", epochs=4,
                               batch_size=32, lr=5e-3, warmup_steps=10, patience=0, seed=0)
 results = train_classifier(texts, stars, RATING_CLASSES, f"{run_folder}/reviews", config, progress=False)
 for name in ("model", "bow"):
@@ -383,7 +383,7 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The turn of the sentence, "even though", receives the most attention (with "job" and "tacky" next): the
+# The turn of the sentence, "even though", receives the most attention (with the opening "The" next): the
 # model has noticed that it matters, even if it has not learned which way it tips the rating (its two most
 # probable answers are 2 and 4 stars). Attention is a view of where the last block *read from*, not a proof of why the model decided: the
 # earlier block has already mixed the tokens, and mean pooling adds every token's vector regardless of
