@@ -7,11 +7,9 @@ Metadata (optional, `meta=`): 2018 asin, title, category (a list), brand, price;
 main_category, categories, price. Each review becomes one interaction with event "review".
 """
 
-import json
-
 import pandas as pd
 
-from minishop.data.loaders.base import LoadResult, Lines, from_unix
+from minishop.data.loaders.base import LoadResult, Lines, from_unix, side_note
 
 
 def _review_fields(record):
@@ -26,15 +24,7 @@ def _review_fields(record):
 def load_amazon_reviews(path, errors="raise"):
     lines = Lines(path, "load amazon reviews", errors)
     rows = []
-    for line_no, text in lines.decoded():
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError:
-            lines.fail(line_no, "<line>", "a JSON object", text[:60])
-            continue
-        if not isinstance(record, dict):
-            lines.fail(line_no, "<line>", "a JSON object", text[:60])
-            continue
+    for line_no, _, record in lines.json_objects():
         try:
             user, item, seconds, rating, body = _review_fields(record)
         except KeyError as missing:
@@ -67,13 +57,8 @@ def _category(record):
 def load_amazon_meta(path, errors="raise"):
     lines = Lines(path, "load amazon metadata", errors)
     rows = []
-    for line_no, text in lines.decoded():
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError:
-            lines.fail(line_no, "<line>", "a JSON object", text[:60])
-            continue
-        item = record.get("parent_asin") or record.get("asin") if isinstance(record, dict) else None
+    for line_no, text, record in lines.json_objects():
+        item = record.get("parent_asin") or record.get("asin")
         if not item:
             lines.fail(line_no, "asin", "an item id (asin or parent_asin)", text[:60])
             continue
@@ -88,6 +73,5 @@ def load_amazon(path, errors="raise", meta=None):
     items = None
     if meta is not None:
         items, meta_report = load_amazon_meta(meta, errors)
-        report.notes.append(f"{meta_report.step}: {meta_report.rows_in:,} rows read, {meta_report.rows_out:,} "
-                            f"kept, dropped {meta_report.dropped}")
+        report.notes.append(side_note(meta_report))
     return LoadResult(interactions=interactions, items=items, report=report)

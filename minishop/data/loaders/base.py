@@ -8,6 +8,7 @@ what was expected (errors="raise"), or counts the line as dropped for that reaso
 import csv
 import gzip
 import io
+import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -75,6 +76,18 @@ class Lines:
                 except UnicodeDecodeError as error:
                     self.fail(line_no, "<line>", "UTF-8 text", raw[max(0, error.start - 5):error.end + 5])
 
+    def json_objects(self):
+        """Yield (line number, text, record) for each line holding a JSON object; other lines are failed."""
+        for line_no, text in self.decoded():
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError:
+                record = None
+            if not isinstance(record, dict):
+                self.fail(line_no, "<line>", "a JSON object", text[:60])
+                continue
+            yield line_no, text, record
+
     def header(self, delimiter=","):
         """The first line split into column names; an empty file is an error."""
         with open_binary(self.path) as handle:
@@ -120,6 +133,12 @@ class Lines:
                 raise DataFormatError(f"{self.path}: no data rows (the file has at most a header line)")
             self.report.notes.append("the file has no data rows")
         return self.report.check()
+
+
+def side_note(side_report):
+    """One line summing up a side file's report (item metadata, reviews), for the main report's notes."""
+    return (f"{side_report.step}: {side_report.rows_in:,} rows read, {side_report.rows_out:,} kept, "
+            f"dropped {side_report.dropped}")
 
 
 def require_columns(lines, header, needed, aliases=None):

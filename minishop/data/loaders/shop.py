@@ -5,12 +5,11 @@ The bundled data is messy on purpose (see data/README.md): a few timestamps are 
 errors="raise" stops at the first one; errors="skip" drops and counts them.
 """
 
-import json
 import os
 
 import pandas as pd
 
-from minishop.data.loaders.base import (LoadResult, Lines, parse_fields, require_columns, to_id,
+from minishop.data.loaders.base import (LoadResult, Lines, parse_fields, require_columns, side_note, to_id,
                                         to_nonnegative, to_time, validate)
 
 EVENT_COLUMNS = ("timestamp", "user_id", "session_id", "event", "item_id", "order_id")
@@ -81,15 +80,7 @@ def load_reviews(path, errors):
     """reviews.jsonl: one JSON object per line with user_id, item_id, rating (1-5), text, timestamp."""
     lines = Lines(path, "load shop reviews", errors)
     rows = []
-    for line_no, text in lines.decoded():
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError:
-            lines.fail(line_no, "<line>", "a JSON object", text[:60])
-            continue
-        if not isinstance(record, dict):
-            lines.fail(line_no, "<line>", "a JSON object", text[:60])
-            continue
+    for line_no, _, record in lines.json_objects():
         rating = record.get("rating")
         if not isinstance(rating, int) or not 1 <= rating <= 5:
             lines.fail(line_no, "rating", "an integer 1-5", rating)
@@ -114,5 +105,5 @@ def load_shop(path=None, errors="raise"):
     users_path = os.path.join(folder, "users.csv")
     users = pd.read_csv(users_path, dtype=str, keep_default_na=False) if os.path.exists(users_path) else None
     for side in (items_report, reviews_report):
-        report.notes.append(f"{side.step}: {side.rows_in:,} rows read, {side.rows_out:,} kept, dropped {side.dropped}")
+        report.notes.append(side_note(side))
     return LoadResult(interactions=interactions, items=items, report=report, reviews=reviews, users=users)
