@@ -66,6 +66,17 @@ def _decoded_lines(path):
             yield number, line.rstrip("\r\n")
 
 
+def _append_example(texts, labels, text, label, place, text_name, label_name):
+    """Append one (text, label) pair, stripped; an empty text or label is an error naming `place` (path:line)."""
+    text, label = text.strip(), label.strip()
+    if not text:
+        raise ValueError(f"{place}: {text_name} is empty")
+    if not label:
+        raise ValueError(f"{place}: {label_name} is empty")
+    texts.append(text)
+    labels.append(label)
+
+
 def load_tsv(path):
     """Read `text<TAB>label` lines from `path` into LabelledTexts.
 
@@ -79,13 +90,8 @@ def load_tsv(path):
         if "\t" not in line:
             raise ValueError(f"{path}:{number}: expected 'text<TAB>label', found no tab in {line[:60]!r}")
         text, label = line.rsplit("\t", 1)
-        text, label = text.strip(), label.strip()
-        if not text:
-            raise ValueError(f"{path}:{number}: the text before the tab is empty")
-        if not label:
-            raise ValueError(f"{path}:{number}: the label after the last tab is empty")
-        texts.append(text)
-        labels.append(label)
+        _append_example(texts, labels, text, label, f"{path}:{number}",
+                        "the text before the tab", "the label after the last tab")
     if not texts:
         raise ValueError(f"{path}: no labelled lines found (expected 'text<TAB>label' per line)")
     return LabelledTexts(texts, labels, str(path), blank, sorted_classes(labels))
@@ -120,13 +126,8 @@ def load_csv(path, text_column="text", label_column="label"):
             continue
         if len(row) != len(header):
             raise ValueError(f"{path}:{number}: expected {len(header)} fields as in the header, found {len(row)}")
-        text, label = row[text_at].strip(), row[label_at].strip()
-        if not text:
-            raise ValueError(f"{path}:{number}: the text column {text_column!r} is empty")
-        if not label:
-            raise ValueError(f"{path}:{number}: the label column {label_column!r} is empty")
-        texts.append(text)
-        labels.append(label)
+        _append_example(texts, labels, row[text_at], row[label_at], f"{path}:{number}",
+                        f"the text column {text_column!r}", f"the label column {label_column!r}")
     if not texts:
         raise ValueError(f"{path}: no rows found after the header")
     return LabelledTexts(texts, labels, str(path), blank, sorted_classes(labels))
