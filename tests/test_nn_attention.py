@@ -3,22 +3,10 @@
 import numpy as np
 import pytest
 
-import minishop
 from minishop import Tensor, gradcheck, nn
 from minishop.nn import functional as F
 
-
-@pytest.fixture
-def float64():
-    previous = minishop.default_dtype()
-    minishop.set_default_dtype("float64")
-    minishop.manual_seed(0)
-    yield
-    minishop.set_default_dtype(previous)
-
-
-def random_tensor(shape, seed, requires_grad=True):
-    return Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=requires_grad)
+from helpers import random_tensor
 
 
 def numpy_softmax(scores):

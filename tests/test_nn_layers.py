@@ -6,19 +6,7 @@ import pytest
 import minishop
 from minishop import Tensor, gradcheck, nn
 
-
-@pytest.fixture
-def float64():
-    """Gradient checks need float64; restore the previous default afterwards."""
-    previous = minishop.default_dtype()
-    minishop.set_default_dtype("float64")
-    minishop.manual_seed(0)
-    yield
-    minishop.set_default_dtype(previous)
-
-
-def random_tensor(shape, seed, requires_grad=True):
-    return Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=requires_grad)
+from helpers import random_tensor
 
 
 def test_linear_computes_x_at_w_plus_b(float64):

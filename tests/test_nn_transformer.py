@@ -8,15 +8,6 @@ from minishop import Tensor, gradcheck, nn
 import minishop.functional as F
 
 
-@pytest.fixture
-def float64():
-    previous = minishop.default_dtype()
-    minishop.set_default_dtype("float64")
-    minishop.manual_seed(0)
-    yield
-    minishop.set_default_dtype(previous)
-
-
 def to_torch(array, torch):
     return torch.from_numpy(np.ascontiguousarray(array))
 

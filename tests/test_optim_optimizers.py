@@ -3,21 +3,12 @@
 import numpy as np
 import pytest
 
-import minishop
 from minishop import optim
 from minishop.nn import Parameter
 
 torch = pytest.importorskip("torch", reason="PyTorch is the reference; CI installs torch==2.13.0")
 
 SHAPES = [(3, 4), (5,), (2, 3, 2)]
-
-
-@pytest.fixture
-def float64():
-    previous = minishop.default_dtype()
-    minishop.set_default_dtype("float64")
-    yield
-    minishop.set_default_dtype(previous)
 
 
 def gradient_of(values, index):
