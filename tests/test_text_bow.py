@@ -3,9 +3,7 @@
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-import minishop
 from minishop import backend
 from minishop.data import labelled
 from minishop.models.bow import BagOfWordsClassifier, LogisticRegression, TfidfVectorizer, words
@@ -25,13 +23,6 @@ def test_tfidf_rows_have_unit_length_and_rare_terms_weigh_more():
     np.testing.assert_allclose(np.linalg.norm(dense, axis=1), 1.0, rtol=1e-6)
     vocab = vectorizer.vocabulary
     assert vectorizer.idf[vocab["mug"]] > vectorizer.idf[vocab["good"]]
-
-
-@pytest.fixture
-def float64():
-    minishop.set_default_dtype("float64")
-    yield
-    minishop.set_default_dtype("float32")
 
 
 def test_hand_written_gradient_matches_finite_differences(float64):

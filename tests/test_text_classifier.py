@@ -4,18 +4,10 @@ import numpy as np
 import pytest
 
 import minishop
-from minishop import Tensor
 from minishop.models.classifier import ReviewClassifier, sentiment_of_rating
 from minishop.optim import Adam
 
 VOCAB, CLASSES = 29, 3
-
-
-@pytest.fixture
-def float64():
-    minishop.set_default_dtype("float64")
-    yield
-    minishop.set_default_dtype("float32")
 
 
 def _batch(seed=0, B=4, T=7):

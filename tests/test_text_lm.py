@@ -10,13 +10,6 @@ from minishop.optim import Adam
 VOCAB, MAX_LEN = 37, 19
 
 
-@pytest.fixture
-def float64():
-    minishop.set_default_dtype("float64")
-    yield
-    minishop.set_default_dtype("float32")
-
-
 def _model(n_heads=3, seed=0):
     minishop.manual_seed(seed)
     return TextLM(VOCAB, d_model=12, n_blocks=2, n_heads=n_heads, max_len=MAX_LEN, dropout=0.1).eval()
