@@ -58,7 +58,7 @@ def _printed(notebook):
 
 
 def _run(source, strict):
-    """Execute the paired notebook of `source` in a fresh kernel; return it with outputs and the seconds taken."""
+    """Execute the paired notebook of `source` in a fresh kernel; return what it printed and its number of checks."""
     notebook = nbformat.reads(build.notebook_text(source), as_version=4)
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "MINISHOP_BACKEND": "numpy",
            "MINISHOP_LESSONS_STRICT": "1" if strict else "0"}
@@ -69,7 +69,7 @@ def _run(source, strict):
     client.execute(env=env)  # the kernel process gets this environment
     seconds = time.perf_counter() - start
     print(f"{_name(source)} ran in {seconds:.1f} s")
-    return notebook, seconds
+    return _printed(notebook), _check_calls(notebook)
 
 
 # ---------------------------------------------------------------------------------------------- format
@@ -108,9 +108,7 @@ def test_lesson_has_solutions_goals_exercises_and_a_plot(source):
 @pytest.mark.slow
 @pytest.mark.parametrize("source", LESSON_SOURCES, ids=_name)
 def test_lesson_runs_with_exercises_untouched(source):
-    notebook, _ = _run(source, strict=False)
-    printed = _printed(notebook)
-    n_checks = _check_calls(notebook)
+    printed, n_checks = _run(source, strict=False)
     assert printed.count("not attempted yet") == n_checks, (
         f"{_name(source)}: each of its {n_checks} check calls should report 'not attempted yet' on the "
         f"handed-out notebook; printed:\n{printed[-2000:]}"
@@ -121,9 +119,7 @@ def test_lesson_runs_with_exercises_untouched(source):
 @pytest.mark.slow
 @pytest.mark.parametrize("source", SOLUTION_SOURCES, ids=_name)
 def test_solutions_pass_every_check(source):
-    notebook, _ = _run(source, strict=True)
-    printed = _printed(notebook)
-    n_checks = _check_calls(notebook)
+    printed, n_checks = _run(source, strict=True)
     assert printed.count("Correct!") == n_checks, (
         f"{_name(source)}: expected {n_checks} 'Correct!' lines, printed:\n{printed[-2000:]}"
     )
