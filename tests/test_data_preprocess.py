@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from minishop.data import PipelineReport, Report, preprocess, remap_ids, to_sequences
+from minishop.data import PipelineReport, Report, preprocess, pseudonymise, remap_ids, to_sequences
 
 
 def table(rows, columns=("user", "item", "timestamp", "event")):
@@ -116,14 +116,14 @@ def test_remap_ids_and_sequences_are_chronological():
         items.encode(["zzz"])
 
 
-def test_pseudonymise_is_salted_and_stable():
+def test_pseudonymise_is_salted_and_stable():  # exported as minishop.data.pseudonymise
     frame = table([("alice", "x", "2023-01-01", "view"), ("bob", "x", "2023-01-02", "view"),
                    ("alice", "y", "2023-01-03", "view")])
-    out, report = preprocess.pseudonymise(frame, salt="s3cret")
-    again, _ = preprocess.pseudonymise(frame, salt="s3cret")
-    other, _ = preprocess.pseudonymise(frame, salt="another")
+    out, report = pseudonymise(frame, salt="s3cret")
+    again, _ = pseudonymise(frame, salt="s3cret")
+    other, _ = pseudonymise(frame, salt="another")
     assert out["user"].iloc[0] == out["user"].iloc[2] != out["user"].iloc[1]
     assert "alice" not in set(out["user"]) and len(out["user"].iloc[0]) == 16
     assert out["user"].tolist() == again["user"].tolist() and out["user"].iloc[0] != other["user"].iloc[0]
     with pytest.raises(ValueError, match="salt"):
-        preprocess.pseudonymise(frame, salt="")
+        pseudonymise(frame, salt="")

@@ -14,12 +14,14 @@ synthetic.py + catalog.py + reviews_text.py (the bundled shop's generator).
 from minishop.data.batches import pad_left, training_batches
 from minishop.data.loaders import FORMATS, LoadResult, default_shop_path, load
 from minishop.data.prepare import Prepared, prepare
+from minishop.data.preprocess import pseudonymise
 from minishop.data.report import DataFormatError, PipelineReport, Report
 from minishop.data.sampling import popularity, sample_negatives
 from minishop.data.shop_sqlite import write_shop_sqlite
 from minishop.data.sequences import IdMap, remap_ids, to_sequences
 from minishop.data.splits import LeaveOneOutSplit, leave_one_out, temporal_split
 
-__all__ = ["load", "prepare", "Prepared", "LoadResult", "FORMATS", "default_shop_path", "pad_left",
+__all__ = ["load", "prepare", "Prepared", "LoadResult", "FORMATS", "default_shop_path", "pseudonymise", "pad_left",
            "training_batches", "sample_negatives", "popularity", "IdMap", "remap_ids", "to_sequences",
-           "LeaveOneOutSplit", "leave_one_out", "temporal_split", "write_shop_sqlite", "Report", "PipelineReport", "DataFormatError"]
+           "LeaveOneOutSplit", "leave_one_out", "temporal_split", "write_shop_sqlite", "Report", "PipelineReport",
+           "DataFormatError"]
