@@ -3,7 +3,7 @@
     from minishop.text_tasks import train_description_lm, load_text_lm, generate_text
     results = train_description_lm("runs/lm")              # the bundled shop, a couple of minutes on a CPU
     model, tokenizer = load_text_lm("runs/lm")
-    print(generate_text(model, tokenizer, "category: audio > headphones | brand: Zenith |", top_p=0.9))
+    print(generate_text(model, tokenizer, "category: electronics > headphones | brand: Zenith |", top_p=0.9))
 
 The catalog's products are split (seeded) into training and validation products; the BPE tokenizer is
 learned from the training products only, and the model, a unigram LM and a bigram LM are all scored by
