@@ -73,6 +73,17 @@ def test_full_protocol_with_history_kept():
     assert result["exclude_history"] is False
 
 
+def test_return_ranks_gives_each_users_rank_on_the_host():
+    result, user_ids, ranks = evaluate(TableRecommender(TOY_SCORES, 6), TOY, ks=(1, 2, 3), batch_size=2,
+                                       progress=False, return_ranks=True)
+    assert user_ids == [1, 2, 3]
+    assert isinstance(ranks, np.ndarray) and ranks.dtype == np.int64 and ranks.tolist() == [1, 2, 3]  # by hand above
+    assert result == evaluate(TableRecommender(TOY_SCORES, 6), TOY, ks=(1, 2, 3), progress=False)
+    _, user_ids, ranks = evaluate(TableRecommender(TOY_SCORES, 6), TOY, ks=(5,), exclude_history=False,
+                                  users=[3, 1], progress=False, return_ranks=True)
+    assert user_ids == [3, 1] and ranks.tolist() == [4, 4]  # history kept: ranks as in the test above
+
+
 def test_repeated_target_stays_a_candidate_when_history_is_excluded():
     split = make_split(train={1: [2, 1]}, valid={}, test={1: 2}, n_items=4)
     recommender = TableRecommender({(2, 1): [0, 0.9, 0.8, 0.1, 0.2]}, 4)

@@ -35,7 +35,7 @@ PROTOCOLS = ("full", "sampled")
 
 
 def evaluate(recommender, split, stage="test", protocol="full", ks=(5, 10, 20), exclude_history=True,
-             n_negatives=100, seed=0, users=None, batch_size=256, progress=True):
+             n_negatives=100, seed=0, users=None, batch_size=256, progress=True, return_ranks=False):
     """Evaluate a recommender on one stage of a leave-one-out split under one protocol.
 
     users: None (every user with a target at this stage), an int n (n such users drawn at random with
@@ -44,18 +44,24 @@ def evaluate(recommender, split, stage="test", protocol="full", ks=(5, 10, 20), 
 
     Returns e.g. {"NDCG@10": .., "HR@10": .., "MRR@10": .., "coverage@10": .., "popularity@10": ..,
     (the same for each K), "protocol": "full", "stage": "test", "n_users": 31013, ...}.
+    With return_ranks=True, returns (that dict, user_ids, ranks): the U evaluated user ids (a list) and
+    each one's pessimistic rank of the target, from 1 (a (U,) int64 NumPy array, in the same order).
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"evaluate(protocol={protocol!r}): expected one of {PROTOCOLS}")
-    return _evaluate(recommender, split, stage, (protocol,), ks, exclude_history, n_negatives, seed, users,
-                     batch_size, progress)[protocol]
+    results, user_ids, ranks = _evaluate(recommender, split, stage, (protocol,), ks, exclude_history, n_negatives,
+                                         seed, users, batch_size, progress)
+    if return_ranks:
+        return results[protocol], user_ids, ranks[protocol]
+    return results[protocol]
 
 
 def evaluate_all(recommender, split, stage="test", ks=(5, 10, 20), exclude_history=True, n_negatives=100,
                  seed=0, users=None, batch_size=256, progress=True):
     """Both protocols from ONE scoring pass: {"full": {...}, "sampled": {...}} (arguments as in evaluate)."""
-    return _evaluate(recommender, split, stage, PROTOCOLS, ks, exclude_history, n_negatives, seed, users,
-                     batch_size, progress)
+    results, _, _ = _evaluate(recommender, split, stage, PROTOCOLS, ks, exclude_history, n_negatives, seed, users,
+                              batch_size, progress)
+    return results
 
 
 def evaluation_cases(split, stage, users=None, seed=0):
@@ -148,6 +154,10 @@ def _flatten(histories):
 
 def _evaluate(recommender, split, stage, protocols, ks, exclude_history, n_negatives, seed, users, batch_size,
               progress):
+    """Score the chosen users once; rank their targets under each protocol.
+
+    Returns ({protocol: metrics dict}, user_ids, {protocol: (U,) int64 host ranks}).
+    """
     np = backend.np
     if stage not in STAGES:
         raise ValueError(f"evaluate(stage={stage!r}): expected one of {STAGES}")
@@ -185,7 +195,8 @@ def _evaluate(recommender, split, stage, protocols, ks, exclude_history, n_negat
     popular = metrics.most_popular_items(split.train, split.n_items)
     results = {}
     for protocol in protocols:
-        all_ranks = np.concatenate(ranks[protocol])  # (U,)
+        ranks[protocol] = np.concatenate(ranks[protocol])  # (U,) int64 on the host
+        all_ranks = ranks[protocol]
         all_top = np.concatenate(top_items[protocol])  # (U, k_max)
         result = metrics.ranking_metrics(all_ranks, ks)
         for k in ks:
@@ -197,7 +208,7 @@ def _evaluate(recommender, split, stage, protocols, ks, exclude_history, n_negat
         else:
             result.update(n_negatives=n_negatives, seed=seed)
         results[protocol] = result
-    return results
+    return results, user_ids, ranks
 
 
 def score_batch(recommender, histories, n_items):
