@@ -8,7 +8,7 @@ mixes their outputs with one more projection.
 """
 
 from minishop.nn import functional as F
-from minishop.nn.layers import Dropout, Linear
+from minishop.nn.layers import Linear
 from minishop.nn.module import Module
 
 
