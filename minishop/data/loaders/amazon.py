@@ -22,6 +22,7 @@ def _review_fields(record):
 
 
 def load_amazon_reviews(path, errors="raise"):
+    """Reviews (2018 or 2023 release) at `path` -> (interactions table with rating and text, Report)."""
     lines = Lines(path, "load amazon reviews", errors)
     rows = []
     for line_no, _, record in lines.json_objects():
@@ -55,6 +56,7 @@ def _category(record):
 
 
 def load_amazon_meta(path, errors="raise"):
+    """Item metadata at `path` -> (items table: item, title, category, brand; Report). Empty is allowed."""
     lines = Lines(path, "load amazon metadata", errors)
     rows = []
     for line_no, text, record in lines.json_objects():

@@ -12,6 +12,7 @@ NEEDED = ("sessionId", "userId", "itemId", "timeframe", "eventdate")
 
 
 def load_diginetica(path, errors="raise"):
+    """train-item-views.csv at `path` as a LoadResult of "view" interactions (no item metadata)."""
     lines = Lines(path, "load diginetica", errors)
     header = lines.header(delimiter=";")
     col = require_columns(lines, header, NEEDED)

@@ -21,6 +21,7 @@ def _customer(text):
 
 
 def load_online_retail(path, errors="raise"):
+    """An Online Retail (I or II) CSV at `path` as a LoadResult of purchase/cancel interactions."""
     lines = Lines(path, "load online-retail", errors)
     header = lines.header()
     col = require_columns(lines, header, NEEDED, ALIASES)

@@ -20,6 +20,7 @@ def _bad(text):
 
 
 def load_retailrocket(path, errors="raise"):
+    """RetailRocket events.csv at `path` as a LoadResult of view/add_to_cart/purchase interactions."""
     lines = Lines(path, "load retailrocket", errors)
     header = lines.header()
     col = require_columns(lines, header, NEEDED)

@@ -17,6 +17,7 @@ def _positive_int(text):
 
 
 def load_sasrec(path, errors="raise"):
+    """A SASRec `user item` file at `path` as a LoadResult (event "interaction", timestamp = line order)."""
     lines = Lines(path, "load sasrec", errors)
     users, items, stamps = [], [], []
     for line_no, text in lines.decoded():

@@ -27,6 +27,7 @@ def _status(text):
 
 
 def load_sqlite(path, errors="raise"):
+    """The orders of the SQLite database at `path` as a LoadResult of purchases (products as item metadata)."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such database file")
     lines = Lines(path, "load sqlite orders", errors)
