@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 @dataclass
 class LeaveOneOutSplit:
+    """The result of `leave_one_out`: training sequences and one validation and one test item per user."""
+
     train: dict  # user -> [item, ...] (all but the last two, or everything for short histories)
     valid: dict  # user -> item (second to last)
     test: dict  # user -> item (last)

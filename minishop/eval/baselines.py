@@ -73,6 +73,7 @@ class MarkovRecommender:
     """
 
     def fit(self, train_sequences, n_items):
+        """Count every (item -> next item) transition in train_sequences (dict user -> item ids); returns self."""
         np = backend.np
         self.n_items = n_items
         counts = item_counts(train_sequences, n_items).astype(np.float64)  # (n_items + 1,)
@@ -120,9 +121,10 @@ class ItemKNNRecommender:
         self.decay = decay
 
     def fit(self, train_sequences, n_items):
+        """Item-item cosine similarities from train_sequences (dict user -> item ids); returns self."""
         np = backend.np
         self.n_items = n_items
-        counts = item_counts(train_sequences, n_items).astype(np.float64)
+        counts = item_counts(train_sequences, n_items).astype(np.float64)  # (n_items + 1,)
         self.backoff = _popularity_tiebreak(counts, 1e-6)
         self.backoff[0] = 0.0
         users, items = _unique_user_items(train_sequences, n_items)  # one entry per (user, item)

@@ -95,6 +95,7 @@ class Transformer(Module):
         return x  # (B, T, D)
 
     def logits(self, hidden):  # hidden (..., D)
+        """Scores over the vocabulary: h Eᵀ with tied weights (E the token embedding), else the output layer."""
         if self.tie_weights:
             return hidden @ self.token_embedding.weight.transpose()  # (..., V): score = h · E[item]
         return self.output(hidden)  # (..., V)
