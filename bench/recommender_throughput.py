@@ -11,6 +11,8 @@ timed step); we report the median steps/s of each and the ratio. (bench/train_st
 
     python bench/recommender_throughput.py                 # Amazon Games histories, BCE and CE
     python bench/recommender_throughput.py --loss bce --rounds 4
+    OPENBLAS_NUM_THREADS=1 python bench/recommender_throughput.py --threads 1   # on a machine shared with
+                                                        # other jobs: 2-thread BLAS spin-waits and collapses
 
 Data: --data, else $MINISHOP_AMAZON_GAMES, else ../shared/data/amazon-games.txt; skipped with a message if absent.
 """
