@@ -17,6 +17,7 @@ setup(
         "regex>=2023.0",
         "safetensors>=0.4",
         "matplotlib>=3.6",
+        "threadpoolctl>=3.0",
     ],
     extras_require={
         "gpu": ["cupy-cuda12x"],

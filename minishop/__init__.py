@@ -16,6 +16,7 @@ from minishop.backend import (
     manual_seed,
     set_backend,
     set_default_dtype,
+    set_num_threads,
     to_numpy,
 )
 from minishop.tensor import Tensor, is_grad_enabled, no_grad

@@ -122,3 +122,19 @@ def test_gradcheck_passes_a_correct_non_scalar_function_and_restores_grads():
     result = gradcheck(lambda x: x * x * x, [x])
     assert result.passed and result.max_rel_error < 1e-6
     np.testing.assert_array_equal(x.grad, np.full((2, 3), 7.0))
+
+
+def test_set_num_threads_limits_the_blas_threads_and_rejects_bad_counts():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    before = max(blas_threads())
+    try:
+        minishop.set_num_threads(1)
+        assert blas_threads() == {1}
+    finally:
+        minishop.set_num_threads(before)
+    with pytest.raises(ValueError, match="positive int"):
+        minishop.set_num_threads(0)
