@@ -15,6 +15,8 @@ import os
 import sys
 from dataclasses import fields
 
+from minishop import backend
+
 # ---- other teams' subcommands ---------------------------------------------------------------------
 # (module, function) pairs; the function receives argparse's subparsers object and adds commands to it.
 # The text team adds here: ("minishop.text_cli", "add_text_commands")  -> generate, classify, train-classifier
@@ -28,6 +30,7 @@ def main(argv=None):
     """Entry point of the console script: parse the arguments and run the chosen subcommand."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    backend.set_num_threads(args.threads)
     try:
         return args.func(args) or 0
     except (ValueError, KeyError, FileNotFoundError, RuntimeError) as error:  # RuntimeError: no GPU, diverged
@@ -40,6 +43,11 @@ def build_parser():
     """The argument parser with every subcommand: the recommender's, then those of COMMAND_MODULES."""
     parser = argparse.ArgumentParser(
         prog="minishop", description="A from-scratch transformer recommender for e-commerce (NumPy/CuPy).")
+    parser.add_argument(
+        "--threads", type=int, default=int(os.environ.get("MINISHOP_THREADS", "1")),
+        help="BLAS threads for NumPy's matrix products (default 1, or $MINISHOP_THREADS). Our models' small "
+             "matmuls gain little from more, and a multi-threaded BLAS slows down ~10x when another program "
+             "is busy on the same cores.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_recommender_commands(subparsers)
     for module_name, function_name in COMMAND_MODULES:

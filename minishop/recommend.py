@@ -56,7 +56,7 @@ def user_index(prepared, user):
     """The internal index of a raw user id (as written in the data), with a clear error if unknown."""
     raw_ids = prepared.user_ids
     pairs = raw_ids.items() if isinstance(raw_ids, dict) else enumerate(raw_ids)
-    lookup = {str(raw): index for index, raw in pairs}
+    lookup = {str(raw): index for index, raw in pairs if raw is not None}  # index 0 is padding: no user
     if str(user) not in lookup:
         examples = ", ".join(list(lookup)[:5])
         raise KeyError(f"user {user!r} is not in this data set ({len(lookup)} users, e.g. {examples})")

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+import minishop
+
 from minishop.cli import build_parser, main
 
 TINY = ["--epochs", "2", "--d-model", "16", "--blocks", "1", "--heads", "2", "--max-len", "20",
@@ -63,7 +65,24 @@ def test_recommend_prints_titles_scores_and_a_reason(run_folder, capsys):
 @pytest.mark.slow
 def test_recommend_names_an_unknown_user(run_folder, capsys):
     assert main(["recommend", run_folder, "--user", "nobody"]) == 2
-    assert "user 'nobody' is not in this data set" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "user 'nobody' is not in this data set" in error
+    assert "None" not in error  # index 0 is padding, never offered as an example user
+
+
+def test_threads_option_limits_the_blas_threads(capsys):
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    before = max(blas_threads())
+    try:
+        assert build_parser().parse_args(["evaluate", "somewhere"]).threads == int(os.environ.get("MINISHOP_THREADS", "1"))
+        assert main(["--threads", "1", "evaluate", "no/such/run"]) == 2  # fails after setting the threads
+        assert blas_threads() == {1}
+    finally:
+        minishop.set_num_threads(before)
 
 
 def test_a_config_file_with_a_typo_fails_loudly(tmp_path, capsys):
