@@ -43,6 +43,7 @@ def save_checkpoint(path, model, optimizer=None, config=None):
             file.write(payload)
             file.flush()
             os.fsync(file.fileno())  # the bytes are on disk before the rename makes them visible
+        os.chmod(temporary, 0o666 & ~_current_umask())  # mkstemp makes 0600; give the usual file mode
         os.replace(temporary, path)  # atomic: readers see the old file or the new one, never half of one
     except BaseException:
         if os.path.exists(temporary):
@@ -98,3 +99,10 @@ def load_checkpoint(path, model, optimizer=None):
         except ValueError as error:
             raise CheckpointError(f"{path}: does not fit this optimizer: {error}") from None
     return json.loads(metadata["config"])
+
+
+def _current_umask():
+    """The process's umask (reading it means setting it, so set it straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

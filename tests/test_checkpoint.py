@@ -113,3 +113,18 @@ def test_truncated_and_foreign_files_give_clear_errors(tmp_path):
     safetensors.numpy.save_file({"w": np.zeros((2, 2), dtype=np.float32)}, str(foreign))
     with pytest.raises(CheckpointError, match="foreign.safetensors: not a minishop checkpoint"):
         load_checkpoint(foreign, make_model())
+
+
+def test_a_checkpoint_gets_the_usual_file_mode_not_mkstemps_0600(tmp_path):
+    import os
+
+    from minishop.checkpoint import save_checkpoint
+    from minishop.nn import Linear
+
+    mask = os.umask(0o022)
+    try:
+        path = tmp_path / "model.ckpt"
+        save_checkpoint(str(path), Linear(3, 2))
+        assert (path.stat().st_mode & 0o777) == 0o644
+    finally:
+        os.umask(mask)
