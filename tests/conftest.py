@@ -4,6 +4,10 @@ import pytest
 
 import minishop
 
+# One BLAS thread for the whole suite: the tests' matmuls are small, and on a shared 2-core machine (CI, a
+# laptop running other work) a 2-thread OpenBLAS runs them up to 10x slower (minishop.set_num_threads).
+minishop.set_num_threads(1)
+
 
 @pytest.fixture
 def float64():

@@ -60,8 +60,10 @@ def _printed(notebook):
 def _run(source, strict):
     """Execute the paired notebook of `source` in a fresh kernel; return what it printed and its number of checks."""
     notebook = nbformat.reads(build.notebook_text(source), as_version=4)
+    # One BLAS thread, as for the rest of the suite (tests/conftest.py): on a shared 2-core machine a
+    # 2-thread OpenBLAS runs our small matmuls up to 10x slower.
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "MINISHOP_BACKEND": "numpy",
-           "MINISHOP_LESSONS_STRICT": "1" if strict else "0"}
+           "OPENBLAS_NUM_THREADS": "1", "MINISHOP_LESSONS_STRICT": "1" if strict else "0"}
     client = nbclient.NotebookClient(
         notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(source.parent)}}
     )
