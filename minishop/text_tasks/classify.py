@@ -18,13 +18,12 @@ from dataclasses import asdict, dataclass
 
 from minishop import backend
 from minishop import text_metrics
-from minishop.checkpoint import load_checkpoint
 from minishop.data import labelled
 from minishop.models.bow import BagOfWordsClassifier
 from minishop.models.classifier import RATING_CLASSES, SENTIMENT_CLASSES, ReviewClassifier, sentiment_of_rating
 from minishop.tensor import no_grad
 from minishop.text_tasks import corpus
-from minishop.text_tasks.runs import read_json, run_paths, write_json
+from minishop.text_tasks.runs import load_run, write_json
 from minishop.tokenizers import BPETokenizer
 from minishop.train import TrainConfig, train
 
@@ -168,13 +167,8 @@ def train_classifier_on_shop(out_dir, target="sentiment", config=None, shop_fold
 
 def load_classifier(path):
     """(model, tokenizer, class names) from a run folder or a checkpoint file inside one."""
-    folder, checkpoint = run_paths(path)
-    task = read_json(os.path.join(folder, "task.json"))
-    if task.get("task") != "review-classifier":
-        raise ValueError(f"{folder}/task.json: this run is a {task.get('task')!r}, not a 'review-classifier' run")
-    model = ReviewClassifier(**task["model"])
-    load_checkpoint(checkpoint, model)
-    return model.eval(), BPETokenizer.load(os.path.join(folder, "tokenizer.json")), task["classes"]
+    model, tokenizer, task = load_run(path, "review-classifier", ReviewClassifier)
+    return model, tokenizer, task["classes"]
 
 
 def classify_texts(model, tokenizer, classes, texts):

@@ -17,11 +17,10 @@ from dataclasses import asdict, dataclass
 
 from minishop import backend
 from minishop import text_metrics
-from minishop.checkpoint import load_checkpoint
 from minishop.models.text_lm import TextLM
 from minishop.tensor import no_grad
 from minishop.text_tasks import corpus
-from minishop.text_tasks.runs import read_json, run_paths, write_json
+from minishop.text_tasks.runs import load_run, write_json
 from minishop.tokenizers import BPETokenizer
 from minishop.train import TrainConfig, train
 
@@ -129,13 +128,8 @@ def train_description_lm(out_dir, config=None, shop_folder=None, progress=True):
 
 def load_text_lm(path):
     """(model, tokenizer) from a run folder, or from a checkpoint file inside one (default best.ckpt)."""
-    folder, checkpoint = run_paths(path)
-    task = read_json(os.path.join(folder, "task.json"))
-    if task.get("task") != "text-lm":
-        raise ValueError(f"{folder}/task.json: this run is a {task.get('task')!r}, not a 'text-lm' run")
-    model = TextLM(**task["model"])
-    load_checkpoint(checkpoint, model)
-    return model.eval(), BPETokenizer.load(os.path.join(folder, "tokenizer.json"))
+    model, tokenizer, _ = load_run(path, "text-lm", TextLM)
+    return model, tokenizer
 
 
 def generate_text(model, tokenizer, prompt, max_new_tokens=100, greedy=False, temperature=1.0, top_k=None,

@@ -7,6 +7,8 @@
 import json
 import os
 
+from minishop.checkpoint import load_checkpoint
+from minishop.tokenizers import BPETokenizer
 from minishop.train import BEST
 
 
@@ -32,3 +34,18 @@ def read_json(path):
                                 "holds task.json, tokenizer.json and best.ckpt")
     with open(path, encoding="utf-8") as file:
         return json.load(file)
+
+
+def load_run(path, task_name, model_class):
+    """(model in eval mode, tokenizer, task description) from a run folder or a checkpoint file inside one.
+
+    task_name is what task.json must say ("text-lm", "review-classifier"); model_class is built from its
+    "model" config and given the checkpoint's weights.
+    """
+    folder, checkpoint = run_paths(path)
+    task = read_json(os.path.join(folder, "task.json"))
+    if task.get("task") != task_name:
+        raise ValueError(f"{folder}/task.json: this run is a {task.get('task')!r}, not a {task_name!r} run")
+    model = model_class(**task["model"])
+    load_checkpoint(checkpoint, model)
+    return model.eval(), BPETokenizer.load(os.path.join(folder, "tokenizer.json")), task
