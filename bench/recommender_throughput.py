@@ -65,29 +65,15 @@ def torch_trainer(n_items, loss_name, source):
     """The same model in PyTorch, with `source` (a minishop model)'s weights copied in."""
     import torch
     import torch.nn.functional as TF
+    from torch_reference import PreLNBlock
 
     D, L, p = SIZES["d_model"], SIZES["max_len"], SIZES["dropout"]
-
-    class Block(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.norm1, self.norm2 = torch.nn.LayerNorm(D), torch.nn.LayerNorm(D)
-            self.q, self.k, self.v, self.out = (torch.nn.Linear(D, D) for _ in range(4))
-            self.fc1, self.fc2 = torch.nn.Linear(D, D), torch.nn.Linear(D, D)
-
-        def forward(self, x, mask):  # x (B, T, D); mask (B, T, T) True = may not look
-            h = self.norm1(x)
-            scores = (self.q(h) @ self.k(h).transpose(1, 2)) / math.sqrt(D)
-            weights = TF.dropout(torch.softmax(scores.masked_fill(mask, -1e9), dim=-1), p, self.training)
-            x = x + TF.dropout(self.out(weights @ self.v(h)), p, self.training)
-            h = self.fc2(TF.dropout(TF.gelu(self.fc1(self.norm2(x)), approximate="tanh"), p, self.training))
-            return x + TF.dropout(h, p, self.training)
 
     class Model(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.items, self.positions = torch.nn.Embedding(n_items + 1, D), torch.nn.Embedding(L, D)
-            self.blocks = torch.nn.ModuleList([Block() for _ in range(SIZES["n_blocks"])])
+            self.blocks = torch.nn.ModuleList([PreLNBlock(D, p) for _ in range(SIZES["n_blocks"])])
             self.final_norm = torch.nn.LayerNorm(D)
 
         def forward(self, ids):  # ids (B, T)

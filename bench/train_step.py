@@ -131,30 +131,16 @@ def minishop_step_factory(loss_name):
 def torch_step_factory(loss_name):
     import torch
     import torch.nn.functional as TF
+    from torch_reference import PreLNBlock
 
     torch.manual_seed(0)
     V, D, T, p = CONFIG["vocab_size"], CONFIG["d_model"], CONFIG["max_len"], CONFIG["dropout"]
-
-    class Block(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.norm1, self.norm2 = torch.nn.LayerNorm(D), torch.nn.LayerNorm(D)
-            self.q, self.k, self.v, self.out = (torch.nn.Linear(D, D) for _ in range(4))
-            self.fc1, self.fc2 = torch.nn.Linear(D, D), torch.nn.Linear(D, D)
-
-        def forward(self, x, mask):  # x (B, T, D), mask (B, T, T) True = hidden
-            h = self.norm1(x)
-            scores = (self.q(h) @ self.k(h).transpose(1, 2)) / D ** 0.5
-            weights = TF.dropout(torch.softmax(scores.masked_fill(mask, -1e9), dim=-1), p, self.training)
-            x = x + TF.dropout(self.out(weights @ self.v(h)), p, self.training)
-            h = self.fc2(TF.dropout(TF.gelu(self.fc1(self.norm2(x)), approximate="tanh"), p, self.training))
-            return x + TF.dropout(h, p, self.training)
 
     class Model(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.items, self.positions = torch.nn.Embedding(V, D), torch.nn.Embedding(T, D)
-            self.blocks = torch.nn.ModuleList([Block() for _ in range(CONFIG["n_blocks"])])
+            self.blocks = torch.nn.ModuleList([PreLNBlock(D, p) for _ in range(CONFIG["n_blocks"])])
             self.final_norm = torch.nn.LayerNorm(D)
             causal = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
             self.register_buffer("causal", causal)

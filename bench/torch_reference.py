@@ -1,0 +1,29 @@
+"""The PyTorch side of the benchmarks: one SASRec transformer block written with the same operations as minishop's.
+
+Not torch.nn.MultiheadAttention: with left padding under a causal mask, a padding query sees no key at all and
+torch returns NaN there, while minishop (and this block) fills masked scores with -1e9 (see minishop/nn/functional.py).
+One head, pre-LN, GELU (tanh approximation), dropout after attention weights, attention output and feed-forward.
+"""
+
+import torch
+import torch.nn.functional as TF
+
+
+class PreLNBlock(torch.nn.Module):
+    """x + Attn(LN(x)), then x + FFN(LN(x)); the feed-forward is d_model -> d_model as in SASRec."""
+
+    def __init__(self, d_model, dropout):
+        super().__init__()
+        self.d_model, self.p = d_model, dropout
+        self.norm1, self.norm2 = torch.nn.LayerNorm(d_model), torch.nn.LayerNorm(d_model)
+        self.q, self.k, self.v, self.out = (torch.nn.Linear(d_model, d_model) for _ in range(4))
+        self.fc1, self.fc2 = torch.nn.Linear(d_model, d_model), torch.nn.Linear(d_model, d_model)
+
+    def forward(self, x, mask):  # x (B, T, D); mask (B, T, T) True = may not look
+        p = self.p
+        h = self.norm1(x)
+        scores = (self.q(h) @ self.k(h).transpose(1, 2)) / self.d_model ** 0.5  # (B, T, T)
+        weights = TF.dropout(torch.softmax(scores.masked_fill(mask, -1e9), dim=-1), p, self.training)
+        x = x + TF.dropout(self.out(weights @ self.v(h)), p, self.training)
+        h = self.fc2(TF.dropout(TF.gelu(self.fc1(self.norm2(x)), approximate="tanh"), p, self.training))
+        return x + TF.dropout(h, p, self.training)
