@@ -85,6 +85,9 @@ def add_recommender_commands(subparsers):
     train.add_argument("--lr", type=float, help="Adam learning rate (default 3e-3)")
     train.add_argument("--patience", type=int, help="evaluations without improvement before stopping (default 3; 0 = never)")
     train.add_argument("--eval-every", dest="eval_every", type=int, help="validate every N epochs (default 2)")
+    train.add_argument("--valid-protocol", dest="valid_protocol", choices=["full", "sampled"],
+                       help="early stopping follows validation NDCG@10 under full ranking (default) or the "
+                            "paper's sampled protocol (100 negatives)")
     train.add_argument("--seed", type=int, help="random seed (default 0)")
     train.add_argument("--config", help="JSON file of settings (keys as in RecommenderConfig)")
     train.add_argument("--out", help="run folder: best.ckpt, last.ckpt, config.json, metrics.jsonl, results.json")

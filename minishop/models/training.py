@@ -10,7 +10,7 @@
 
 fit_recommender() gives minishop.train.train() the three things a task supplies: shuffled padded batches
 of training histories, the loss (bce, ce or sampled; see objectives.py), and a validation function
-(full-ranking metrics on the validation items; early stopping follows NDCG@10).
+(metrics on the validation items, full ranking by default; early stopping follows NDCG@10).
 """
 
 import json
@@ -53,6 +53,7 @@ class RecommenderConfig:
     eval_every: int = 2
     patience: int = 3  # evaluations without NDCG@10 improvement before stopping; 0 = never
     valid_users: int = None  # validate on this many random users (None = all)
+    valid_protocol: str = "full"  # early stopping follows NDCG@10 under "full" ranking or the paper's "sampled" one
     seed: int = 0
     device: str = "numpy"  # "numpy" (CPU) or "cupy" (GPU)
     progress: bool = True
@@ -106,6 +107,8 @@ def fit_recommender(prepared, config, out_dir=None, resume=False):
     """
     if config.loss not in LOSSES:
         raise ValueError(f"RecommenderConfig.loss={config.loss!r}: expected one of {sorted(LOSSES)}")
+    if config.valid_protocol not in ("full", "sampled"):
+        raise ValueError(f"RecommenderConfig.valid_protocol={config.valid_protocol!r}: expected 'full' or 'sampled'")
     backend.set_backend(config.device)
     split = prepared.split
     backend.manual_seed(config.seed)
@@ -116,7 +119,7 @@ def fit_recommender(prepared, config, out_dir=None, resume=False):
             json.dump(asdict(config), file, indent=2)
 
     def validate(model):
-        return evaluate(model, split, stage="valid", protocol="full", ks=(10,), users=config.valid_users,
+        return evaluate(model, split, stage="valid", protocol=config.valid_protocol, ks=(10,), users=config.valid_users,
                         seed=config.seed, progress=False)
 
     result = train(model, batch_maker(split.train, split.n_items, config), LOSSES[config.loss],
