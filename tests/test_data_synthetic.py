@@ -138,3 +138,30 @@ def test_contrast_and_negated_reviews_differ_only_in_word_order(reviews):
     after_but = sample["text"].str.extract(r", but (.*?)\.")[0]
     good_after = after_but.str.contains("lovely|classy|sturdy|solid|premium|perfect|excellent|easy|simple|great|good|fine")
     assert (good_after == (sample["rating"] == 4)).mean() > 0.9  # the verdict is the clause after "but"
+
+
+def test_shoppers_keep_their_brands_and_price_level_all_year(events):
+    """The taste that only a whole history shows: what a shopper viewed in the first half of their year names
+    the brands and the price level of what they view in the second half, in whatever category."""
+    products = {p.item_id: p for p in synthetic.Shop(seed=0, n_users=1).products}  # the true brands and prices
+    views = events[(events["event"].str.strip().str.lower() == "view") & events["user_id"].isin(
+        events["user_id"].value_counts().loc[lambda n: n <= 1000].index)]  # no bots
+    brand_share, own, other, price_first, price_second = [], [], [], [], []
+    for _, rows in views.groupby("user_id", sort=True):
+        if len(rows) < 20:
+            continue
+        first, second = rows["item_id"].iloc[:len(rows) // 2], rows["item_id"].iloc[len(rows) // 2:]
+        top_two = set(pd.Series([products[i].brand for i in first]).value_counts().index[:2])
+        brand_share.append((top_two, [products[i].brand for i in second]))
+        position = [(products[i].price - products[i].leaf.price[0]) / (products[i].leaf.price[1] -
+                    products[i].leaf.price[0]) for i in rows["item_id"]]
+        price_first.append(sum(position[:len(rows) // 2]) / (len(rows) // 2))
+        price_second.append(sum(position[len(rows) // 2:]) / (len(rows) - len(rows) // 2))
+    for k, (top_two, later) in enumerate(brand_share):
+        own.append(sum(b in top_two for b in later) / len(later))
+        other_top_two = brand_share[(k + 1) % len(brand_share)][0]  # another shopper's brands: the control
+        other.append(sum(b in other_top_two for b in later) / len(later))
+    assert len(own) > 1000
+    own, other = sum(own) / len(own), sum(other) / len(other)
+    assert own > 0.25 and own > 1.8 * other, (own, other)  # 0.32 vs 0.13 (without loyalty: 0.22 vs 0.17)
+    assert pd.Series(price_first).corr(pd.Series(price_second)) > 0.8  # 0.97 (without a price level: 0.25)

@@ -5,12 +5,17 @@
 The same seed gives byte-identical files. What the simulation contains (see data/README.md for the data card):
 
 - users with latent tastes: a mixture over top-level categories that drifts during the year (taste drift),
-  a price sensitivity, and an activity level (long-tailed: a few users are very active);
-- sessions of views, add-to-carts and purchases; inside a category, items are chosen by a long-tailed popularity;
+  two favourite brands, a price level (budget ... premium), and an activity level (long-tailed: a few users
+  are very active);
+- sessions of views, add-to-carts and purchases; inside a category, items are chosen by a long-tailed popularity
+  times the user's fit to their brand and price (the same two brands and price level in every category, all year);
 - sequential structure that a next-item model can learn and a popularity ranking cannot:
   complements (a phone purchase is followed within days by a case made for THAT phone, then a charger),
   repeat purchases of consumables (coffee beans every ~30 days, the same product), and seasons
   (heaters in winter, sunscreen in summer, toys before Christmas);
+- structure that only shows over the whole history, which a last-item (first-order Markov) model cannot use:
+  the favourite brands and the price level show in every session, so the earlier sessions, in other
+  categories, tell which items of a new category this shopper will look at;
 - reviews whose rating follows a latent product quality and whose words follow the rating and attributes,
   with turns and negations where only word order tells the verdict (minishop/data/reviews_text.py);
 - mess planted at known rates (`MESS` below): duplicate events, malformed timestamps, messy category
@@ -24,13 +29,14 @@ import csv
 import gzip
 import io
 import json
+import math
 import os
 import random
 from datetime import datetime, timedelta
 
 from tqdm import tqdm
 
-from minishop.data.catalog import LEAVES, compatible_with, make_catalog
+from minishop.data.catalog import BRANDS, LEAVES, compatible_with, make_catalog
 from minishop.data.reviews_text import advance_like_first_version, review_text
 
 START = datetime(2023, 1, 1)
@@ -51,6 +57,11 @@ MESS = {
     "unlisted_rate": 0.03,  # products nobody interacts with
     "n_bots": 6,  # crawler accounts with 1,500-3,000 views each and no purchases
 }
+# Persistent tastes inside a category (documented in data/README.md): an item of one of the user's two favourite
+# brands is BRAND_LOYALTY times as likely, and an item whose price sits far from the user's price level in its
+# leaf's range is less likely, by exp(-z^2 / 2) with z = distance / PRICE_WIDTH.
+BRAND_LOYALTY = 8.0
+PRICE_WIDTH = 0.15
 COUNTRIES = ("DE", "FR", "NL", "ES", "IT", "SE", "PL", "DK")
 TOPS = sorted({leaf.path.split(" > ")[0] for leaf in LEAVES})
 
@@ -80,7 +91,8 @@ class Shop:
 
     def _new_user(self, index):
         return {"user_id": f"U{index:05d}", "taste_start": self._taste(), "taste_end": self._taste(),
-                "drift": self.rand.random(), "price_sensitivity": self.rand.uniform(0.0, 1.5),
+                "drift": self.rand.random(), "price_level": self.rand.random(),
+                "brands": self.rand.sample(BRANDS, k=2),
                 "n_sessions": min(60, 1 + int(self.rand.lognormvariate(2.0, 0.8))),
                 "signup": START - timedelta(days=self.rand.randint(0, 700))}
 
@@ -99,12 +111,22 @@ class Shop:
         return self.rand.choices(leaves, weights=[self._season(leaf, when.month) for leaf in leaves])[0]
 
     def _pick_item(self, user, leaf):
-        """An item of the leaf: long-tailed popularity, cheaper items favoured by price-sensitive users."""
+        """An item of the leaf: long-tailed popularity, times the user's fit to its price and brand."""
         items = self.by_leaf[leaf.path]
-        low, high = leaf.price
-        weights = [p.popularity * (1.0 - user["price_sensitivity"] * 0.5 * (p.price - low) / (high - low + 1e-9))
-                   for p in items]
+        weights = [p.popularity * self._price_fit(user, leaf, p) * self._brand_fit(user, p) for p in items]
         return self.rand.choices(items, weights=weights)[0]
+
+    @staticmethod
+    def _price_fit(user, leaf, product):
+        """exp(-z^2 / 2), z = (where the price sits in the leaf's range - the user's price level) / PRICE_WIDTH."""
+        low, high = leaf.price
+        z = ((product.price - low) / (high - low) - user["price_level"]) / PRICE_WIDTH
+        return math.exp(-0.5 * z * z)
+
+    @staticmethod
+    def _brand_fit(user, product):
+        """BRAND_LOYALTY for a product of one of the user's two favourite brands, else 1."""
+        return BRAND_LOYALTY if product.brand in user["brands"] else 1.0
 
     # ---- writing events ----
     def _event(self, when, user, session, kind, product, order_id=""):
