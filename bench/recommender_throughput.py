@@ -73,7 +73,8 @@ def torch_trainer(n_items, loss_name, source):
         def __init__(self):
             super().__init__()
             self.items, self.positions = torch.nn.Embedding(n_items + 1, D), torch.nn.Embedding(L, D)
-            self.blocks = torch.nn.ModuleList([PreLNBlock(D, p) for _ in range(SIZES["n_blocks"])])
+            self.blocks = torch.nn.ModuleList([PreLNBlock(D, p, drop_attention_output=False)
+                                         for _ in range(SIZES["n_blocks"])])
             self.final_norm = torch.nn.LayerNorm(D)
 
         def forward(self, ids):  # ids (B, T)

@@ -2,7 +2,9 @@
 
 Not torch.nn.MultiheadAttention: with left padding under a causal mask, a padding query sees no key at all and
 torch returns NaN there, while minishop (and this block) fills masked scores with -1e9 (see minishop/nn/functional.py).
-One head, pre-LN, GELU (tanh approximation), dropout after attention weights, attention output and feed-forward.
+One head, pre-LN, GELU (tanh approximation), dropout after attention weights, inside and after the feed-forward,
+and (drop_attention_output=True, as minishop.nn.TransformerBlock's default) on the attention output; the
+SequentialRecommender, like SASRec, leaves the attention output undropped (drop_attention_output=False).
 """
 
 import torch
@@ -12,9 +14,10 @@ import torch.nn.functional as TF
 class PreLNBlock(torch.nn.Module):
     """x + Attn(LN(x)), then x + FFN(LN(x)); the feed-forward is d_model -> d_model as in SASRec."""
 
-    def __init__(self, d_model, dropout):
+    def __init__(self, d_model, dropout, drop_attention_output=True):
         super().__init__()
         self.d_model, self.p = d_model, dropout
+        self.p_attention_output = dropout if drop_attention_output else 0.0
         self.norm1, self.norm2 = torch.nn.LayerNorm(d_model), torch.nn.LayerNorm(d_model)
         self.q, self.k, self.v, self.out = (torch.nn.Linear(d_model, d_model) for _ in range(4))
         self.fc1, self.fc2 = torch.nn.Linear(d_model, d_model), torch.nn.Linear(d_model, d_model)
@@ -24,6 +27,6 @@ class PreLNBlock(torch.nn.Module):
         h = self.norm1(x)
         scores = (self.q(h) @ self.k(h).transpose(1, 2)) / self.d_model ** 0.5  # (B, T, T)
         weights = TF.dropout(torch.softmax(scores.masked_fill(mask, -1e9), dim=-1), p, self.training)
-        x = x + TF.dropout(self.out(weights @ self.v(h)), p, self.training)
+        x = x + TF.dropout(self.out(weights @ self.v(h)), self.p_attention_output, self.training)
         h = self.fc2(TF.dropout(TF.gelu(self.fc1(self.norm2(x)), approximate="tanh"), p, self.training))
         return x + TF.dropout(h, p, self.training)

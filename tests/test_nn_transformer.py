@@ -141,3 +141,21 @@ def test_transformer_block_with_dropout_passes_gradcheck(float64, norm_first):
     with_dropout = block(x, key_padding_mask=pad).data
     block.eval()
     assert not np.allclose(with_dropout, block(x, key_padding_mask=pad).data)  # dropout really was on
+
+
+def test_block_can_leave_the_attention_output_undropped_as_sasrec():
+    """drop_attention_output=False: x + Attn(LN(x)) with dropout only inside the attention (its weights)."""
+    block = nn.TransformerBlock(6, 2, 7, dropout=0.3, causal=True, drop_attention_output=False)
+    x = Tensor(np.random.default_rng(4).standard_normal((3, 5, 6)))
+    pad = np.array([[True, False, False, False, False], [False] * 5, [True, True, False, False, False]])
+    minishop.manual_seed(8)
+    out = block(x, key_padding_mask=pad).data
+    minishop.manual_seed(8)  # the same random draws, in the same order, written out by hand
+    h = x + block.attention(block.norm1(x), pad)  # (B, T, D), no dropout on the attention's output
+    expected = (h + block.dropout2(block.feed_forward(block.norm2(h)))).data
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    minishop.manual_seed(8)
+    dropped = nn.TransformerBlock(6, 2, 7, dropout=0.3, causal=True)  # the default drops the output too
+    dropped.load_state_dict(block.state_dict())
+    minishop.manual_seed(8)
+    assert not np.allclose(dropped(x, key_padding_mask=pad).data, out)

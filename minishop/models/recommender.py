@@ -12,6 +12,10 @@ counted from the right end of a window of `max_len` columns, so the newest item 
 and a history gives the same outputs whatever the amount of padding in front of it. Attention never looks at a
 padding column (key padding mask) nor at a later item (causal mask), and padding rows are set to zero after
 every block (SASRec's "timeline mask").
+
+Dropout follows SASRec's code: on the embeddings, the attention weights and inside the feed-forward, but not on
+the attention's output. With the paper's dropout 0.5 on Amazon Games, dropping that output too slowed learning
+(sampled validation NDCG@10 after 10 epochs: 0.442 with it, 0.461 without).
 """
 
 import math
@@ -41,7 +45,8 @@ class SequentialRecommender(Module):
         self.position_embedding = Embedding(max_len, d_model)  # (max_len, D)
         self.embedding_dropout = Dropout(dropout)
         # SASRec's point-wise feed-forward keeps the width: d_ff = d_model.
-        self.blocks = [TransformerBlock(d_model, n_heads, d_model, dropout, causal=True, norm_first=norm_first)
+        self.blocks = [TransformerBlock(d_model, n_heads, d_model, dropout, causal=True, norm_first=norm_first,
+                                        drop_attention_output=False)
                        for _ in range(n_blocks)]
         self.final_norm = LayerNorm(d_model)
 

@@ -16,14 +16,20 @@ from minishop.nn.module import Module
 
 
 class TransformerBlock(Module):
-    """Self-attention then a feed-forward MLP, each wrapped in a residual connection and a LayerNorm."""
+    """Self-attention then a feed-forward MLP, each wrapped in a residual connection and a LayerNorm.
 
-    def __init__(self, d_model, n_heads, d_ff, dropout=0.0, causal=False, norm_first=True):
+    dropout acts on the attention weights, inside the feed-forward and on each sub-layer's output before the
+    residual add. drop_attention_output=False leaves the attention's output undropped, as SASRec's code does
+    (its attention is regularised through the dropped weights only).
+    """
+
+    def __init__(self, d_model, n_heads, d_ff, dropout=0.0, causal=False, norm_first=True,
+                 drop_attention_output=True):
         super().__init__()
         self.norm_first = norm_first
         self.norm1 = LayerNorm(d_model)
         self.attention = MultiHeadAttention(d_model, n_heads, causal=causal, dropout=dropout)
-        self.dropout1 = Dropout(dropout)
+        self.dropout1 = Dropout(dropout if drop_attention_output else 0.0)
         self.norm2 = LayerNorm(d_model)
         self.feed_forward = FeedForward(d_model, d_ff, dropout=dropout)
         self.dropout2 = Dropout(dropout)
