@@ -247,7 +247,7 @@ print(from_sqlite.report)
 # | source | kind of feedback | tells us | volume here |
 # |---|---|---|---|
 # | catalogue (CSV) | — | what an item *is*: text, category, price | 379 products |
-# | click log (CSV.gz) | implicit | interest (view), intent (cart), choice (purchase), regret (cancel/return) | ~114k events |
+# | click log (CSV.gz) | implicit | interest (view), intent (cart), choice (purchase), regret (cancel/return) | ~107k events |
 # | reviews (JSON Lines) | explicit | satisfaction (rating) and why (text) | ~5k reviews |
 # | orders (SQL) | implicit, reliable | what was paid for, and its status | ~9k order lines |
 #

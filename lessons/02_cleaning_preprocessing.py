@@ -48,7 +48,7 @@ SHOP = REPO_ROOT / "data" / "shop"
 # First we look at the raw file as text, with no parsing, so that nothing is hidden from us.
 
 # %%
-raw = pd.read_csv(SHOP / "events.csv.gz", dtype=str, keep_default_na=False)  # (113978, 6), every cell a str
+raw = pd.read_csv(SHOP / "events.csv.gz", dtype=str, keep_default_na=False)  # (107265, 6), every cell a str
 print(raw.shape)
 
 # 1. exact duplicates: the same row twice (a retried log write)
@@ -71,7 +71,7 @@ buyers = set(raw.loc[raw["event"].str.strip().str.lower() == "purchase", "user_i
 print("do the 6 busiest accounts ever buy?", [user in buyers for user in events_per_user.index[:6]])
 
 # %% [markdown]
-# Six accounts have 2,000–3,000 events and never buy anything; the busiest real shopper has about 300. These
+# Six accounts have 1,700–3,000 events and never buy anything; the busiest real shopper has fewer than 300. These
 # are **bots** (crawlers, price scrapers): their "views" are not interest, and they would teach the model
 # that every product follows every other one.
 #
@@ -140,7 +140,7 @@ print(category_report)
 print("distinct categories:", shop.items["category"].nunique(), "->", items["category"].nunique())
 
 # %% [markdown]
-# (The note says 737 names were rewritten although section 1 counted 1,100 odd spellings: the loader
+# (The note says 696 names were rewritten although section 1 counted 1,030 odd spellings: the loader
 # already strips the spaces around every field, so `' view'` arrives as `'view'`.)
 #
 # Next, exact duplicates: two identical rows are one event logged twice. Note the order of the steps —
@@ -268,7 +268,7 @@ plt.show()
 
 # %% [markdown]
 # The biggest cut is not the mess at all: it is collapsing consecutive repeats (a user viewing, carting and
-# buying one product). Bots are second — 13% of the raw rows came from six accounts.
+# buying one product). Bots are second — 12% of the raw rows came from six accounts.
 #
 # ## 6. From rows to sequences
 #

@@ -55,7 +55,7 @@ np.set_printoptions(precision=3, suppress=True)
 # With a vocabulary of $V$ ids, the **one-hot** vector of id $i$ has a 1 at position $i$ and 0 elsewhere:
 # $\mathrm{onehot}(i) = e_i \in \{0, 1\}^V$. It is a faithful encoding, but a poor representation:
 #
-# - it is huge ($V$ = 369 items here, 50,000 word pieces in GPT-2) and almost all zeros;
+# - it is huge ($V$ = 368 items here, 50,000 word pieces in GPT-2) and almost all zeros;
 # - every pair of different ids is equally far apart: $e_i \cdot e_j = 0$ for $i \neq j$, so a phone is as
 #   "similar" to its case as to a bag of dog food.
 #
@@ -250,7 +250,7 @@ plt.legend()
 plt.show()
 
 # %% [markdown]
-# The loss starts at $\log 369 \approx 5.9$ (every item equally likely) and falls well below it: the
+# The loss starts at $\log 368 \approx 5.9$ (every item equally likely) and falls well below it: the
 # vectors have learned which items go together. Now the neighbours of a phone:
 
 # %%

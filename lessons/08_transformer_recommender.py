@@ -339,7 +339,7 @@ print("scores are H_t · E_i (tied):  ", np.allclose(scores[1:], tiny.score([his
 # competitors get the strongest push. BCE touches only two items per position, and a uniformly drawn
 # negative is usually an easy one, so most of its updates teach little. Full CE is known to train better
 # recommenders (Klenitskiy & Vasilev, 2023; Petrov & Macdonald's gSASRec, 2023); its cost is a
-# $(N \times |I|)$ score matrix, cheap here (369 items), expensive with millions. (minishop also has a
+# $(N \times |I|)$ score matrix, cheap here (368 items), expensive with millions. (minishop also has a
 # *sampled softmax*, CE over the target and $K$ shared random negatives, for large catalogues.)
 #
 # Let us compute both on one batch of real training histories and compare with minishop.
@@ -479,15 +479,17 @@ plt.show()
 # %% [markdown]
 # Read the curves:
 #
-# - Both losses start where Exercise 5 predicts ($\ln 369 \approx 5.9$ for CE, $2\ln 2 \approx 1.39$ for BCE)
+# - Both losses start where Exercise 5 predicts ($\ln 368 \approx 5.9$ for CE, $2\ln 2 \approx 1.39$ for BCE)
 #   and fall. Loss values of *different* objectives are not comparable; NDCG is.
 # - On NDCG, full CE is ahead of BCE at every epoch with the same model, data and steps — the gradient
 #   argument of section 4 at work.
 # - The CE model leaves most-popular far behind within three epochs and passes the Markov chain around
 #   epoch 5, then levels off; BCE is still climbing after 10 epochs, below the Markov line. On this shop what
 #   you look at next depends strongly on what you just looked at — exactly what a Markov chain captures — so
-#   it is a strong baseline, and "beats Markov" is the bar to clear. Lesson 9 compares all of them properly,
-#   on the test items, under two protocols.
+#   it is a strong baseline, and "beats Markov" is the bar to clear. What the last item cannot tell, and the
+#   whole history can, is *which* items of that category this shopper goes for: every shopper has favourite
+#   brands and a price level that show in all their sessions (data/README.md). Lesson 9 compares all of them
+#   properly, on the test items, under two protocols.
 #
 # ## 6. A recommendation, with a reason
 #
@@ -516,8 +518,9 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Compare the reason with the recommendations. In our run the list is coffee machines — the shopper just
-# bought a coffee maker — while the most-attended items are pet food. So treat "because you bought …" with
+# Compare the reason with the recommendations. In our run the list is construction kits and brick sets — the
+# shopper has just been looking at building sets — while the most-attended items are ink multipacks and
+# printers from weeks before. So treat "because you bought …" with
 # care. Attention weights say where the last block *looked*, not why the model *decided*: the earlier block has already mixed information between positions, and the feed-forward
 # layers and the output scores come after the weights (Jain & Wallace, "Attention is not Explanation",
 # 2019). It is a useful hint for a shopper, not a proof — lesson 12 comes back to this.

@@ -343,9 +343,9 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Both find 1, 3 and 5 stars easily, and both confuse **2 stars with 4 stars** — the transformer much more
+# Both find 1, 3 and 5 stars easily, and both confuse **2 stars with 4 stars** — the transformer more
 # often. Many 2-star reviews are *mixed*: *"Mixed feelings about this heater. … simple to use, but it is
-# really poor value"*, *"The forest green colour looks tacky in person, even though it does a great job"*.
+# really poor value"*, *"The grey colour looks dull in person, even though it does a good job"*.
 # They contain the same words of praise and complaint as 4-star reviews; what differs is which clause
 # *wins* ("but", "even though") — word order, which a bag of words mostly throws away and a transformer can
 # learn. With 1,050 training reviews, one block and four epochs our transformer has not learned it, and the
@@ -383,7 +383,8 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The turn of the sentence, "even though", receives the most attention (with the opening "The" next): the
+# The turn of the sentence, "even though", receives the most attention (" even" first, " though" third, the
+# " t" that starts "tacky" in between): the
 # model has noticed that it matters, even if it has not learned which way it tips the rating (its two most
 # probable answers are 2 and 4 stars). Attention is a view of where the last block *read from*, not a proof of why the model decided: the
 # earlier block has already mixed the tokens, and mean pooling adds every token's vector regardless of

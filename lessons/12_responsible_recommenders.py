@@ -153,7 +153,7 @@ for m in range(1, 6):
     print(f"knowing {m} item(s): {unique_share[-1]:.0%} of shoppers are singled out")
 
 # %% [markdown]
-# One or two items hide a shopper in a crowd; with five, about half of them are singled out — whatever
+# One or two items hide a shopper in a crowd; with five, about two in three are singled out — whatever
 # their id looks like (and real catalogues, with thousands of items, are far more revealing). So pseudonymised
 # histories are still **personal data**: keep them access-controlled, delete them on request, and publish
 # only aggregates. (Formal guarantees need more, e.g. differential privacy, beyond this course.)
@@ -177,7 +177,7 @@ print(f"the top 10% of items ({top_decile}) hold {by_count[:top_decile].sum() / 
 # \text{popularity@}K = \frac{1}{UK}\sum_u \sum_{i \in \text{top}_K(u)} [i \in \mathcal P] ,$$
 #
 # where $\mathcal P$ is a set of most popular items; minishop's evaluator uses the top 1%. Our catalogue
-# has only 369 items, so we also use the top 10% and compare with the 10% a uniform spread would give.
+# has only 368 items, so we also use the top 10% and compare with the 10% a uniform spread would give.
 #
 # We train a small recommender (the lesson-8 model, one block of width 32 on the last 20 items) for a few
 # epochs, then collect the top-10 lists of every test user from it and from the three baselines.
@@ -339,8 +339,9 @@ recommendation = recommend_for_user(model, prepared, example_user, k=3)
 print("\n".join(format_recommendations(recommendation, prepared)))
 
 # %% [markdown]
-# Look at the reason given. The recommendations are coffee machines, plainly prompted by the espresso
-# machine this shopper looked at last — yet the item with the most attention is a pillow.
+# Look at the reason given. The recommendations are running shoes, plainly prompted by the running and
+# trail shoes this shopper looked at last — yet the items with the most attention are an espresso machine
+# and two printers.
 #
 # ### Attention is not (necessarily) explanation
 # Attention weights say where the last block *read from*; they do not say what would change if an item were
