@@ -3,18 +3,26 @@
     python bench/text_tasks.py                       # LM + both review targets on the bundled shop
     python bench/text_tasks.py --data reviews.tsv    # also a labelled file of your own (80/20 split)
     python bench/text_tasks.py --only lm             # or: --only classifier, --only cache
+    python bench/text_tasks.py --only small-sets --labelled-sets amazon.txt,yelp.txt --seeds 5
+                                                     # or MINISHOP_LABELLED_SETS=amazon.txt:yelp.txt
 
 Prints, and writes to OUT/bench.json:
 1. the description LM's validation perplexity next to unigram and bigram LMs on the same tokens, three
    samples, and the training wall time;
 2. the review classifier's held-out accuracy and macro-F1 next to bag-of-words (sentiment, 1-5 rating,
    and --data if given);
-3. generation speed with and without the key/value cache (tokens/s and their ratio, same model, same run).
+3. generation speed with and without the key/value cache (tokens/s and their ratio, same model, same run);
+4. with --labelled-sets (or MINISHOP_LABELLED_SETS, paths joined by os.pathsep): for each small labelled
+   file (text<TAB>label, e.g. the UCI "Sentiment Labelled Sentences"), the seeded 80/20 comparison of
+   `minishop train-classifier` defaults against bag-of-words, repeated for --seeds seeds (each seed draws
+   another split, initialisation and shuffling), as a table of mean +- standard deviation. A path that
+   does not exist is reported and skipped. Nothing of these files is stored in the repository.
 """
 
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -70,15 +78,60 @@ def bench_cache(out, n_tokens=120, repeats=3):
     return {"cached_tokens_per_s": cached, "uncached_tokens_per_s": uncached, "ratio": cached / uncached}
 
 
+def labelled_set_paths(argument):
+    """The --labelled-sets paths (comma-separated), else MINISHOP_LABELLED_SETS (os.pathsep-separated)."""
+    if argument:
+        return [path for path in argument.split(",") if path]
+    return [path for path in os.environ.get("MINISHOP_LABELLED_SETS", "").split(os.pathsep) if path]
+
+
+def _spread(values):
+    """'mean +- standard deviation' of a list of floats (the deviation is 0 for a single value)."""
+    deviation = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.3f} +- {deviation:.3f}"
+
+
+def bench_small_sets(out, paths, n_seeds):
+    """Transformer vs bag-of-words on small labelled files, over seeds 0 .. n_seeds - 1; prints a table."""
+    report = {}
+    for path in paths:
+        if not os.path.exists(path):
+            print(f"\n== small labelled set {path}: not found, skipped ==")
+            continue
+        name = os.path.splitext(os.path.basename(path))[0]
+        runs = []
+        for seed in range(n_seeds):
+            started = time.perf_counter()
+            results = train_classifier_on_file(path, os.path.join(out, f"small-{name}-seed{seed}"), "tsv",
+                                               config=ClassifierTaskConfig(seed=seed), progress=False)
+            runs.append({"seed": seed, "seconds": time.perf_counter() - started, "examples": results["data"]["examples"],
+                         **{f"{key}_{metric}": results[key][metric] for key in ("model", "bow")
+                            for metric in ("accuracy", "macro_f1")}})
+        report[name] = runs
+        wins = sum(run["model_macro_f1"] >= run["bow_macro_f1"] for run in runs)
+        print(f"\n== small labelled set {name}: {runs[0]['examples']} examples, {n_seeds} seeds, "
+              f"{statistics.mean(run['seconds'] for run in runs):.0f} s per seed ==")
+        for key, label in (("model", "transformer"), ("bow", "bag-of-words")):
+            print(f"  {label:12s} accuracy {_spread([run[key + '_accuracy'] for run in runs])}  "
+                  f"macro-F1 {_spread([run[key + '_macro_f1'] for run in runs])}")
+        differences = [run["model_macro_f1"] - run["bow_macro_f1"] for run in runs]
+        print(f"  transformer - bag-of-words macro-F1 {_spread(differences)}; transformer >= bag-of-words "
+              f"in {wins} of {n_seeds} seeds")
+    return report
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/bench-text", help="folder for the runs and bench.json")
-    parser.add_argument("--only", choices=("lm", "classifier", "cache"), default=None)
+    parser.add_argument("--only", choices=("lm", "classifier", "cache", "small-sets"), default=None)
     parser.add_argument("--lm-epochs", type=int, default=None, help="override the LM's default epochs")
     parser.add_argument("--data", default=None, help="a labelled file (text<TAB>label, or CSV) to benchmark too")
     parser.add_argument("--format", choices=("tsv", "csv"), default="tsv")
     parser.add_argument("--text-column", default="text")
     parser.add_argument("--label-column", default="label")
+    parser.add_argument("--labelled-sets", default=None,
+                        help="comma-separated small text<TAB>label files (default: $MINISHOP_LABELLED_SETS)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds (splits) per small labelled set")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     report = {}
@@ -94,6 +147,12 @@ def main():
                     args.data, folder, args.format, args.text_column, args.label_column, ClassifierTaskConfig()))
     if args.only in (None, "cache"):
         report["cache"] = bench_cache(args.out)
+    if args.only in (None, "small-sets"):
+        paths = labelled_set_paths(args.labelled_sets)
+        if paths:
+            report["small_sets"] = bench_small_sets(args.out, paths, args.seeds)
+        else:
+            print("\n== small labelled sets: none given (--labelled-sets or MINISHOP_LABELLED_SETS), skipped ==")
     with open(os.path.join(args.out, "bench.json"), "w", encoding="utf-8") as file:
         json.dump(report, file, indent=2)
     print(f"\nwritten to {os.path.join(args.out, 'bench.json')}")

@@ -30,7 +30,10 @@ OPTION_HELP = {
     "d_model": "model width", "n_blocks": "transformer blocks", "n_heads": "attention heads (must divide d_model)",
     "max_len": "longest sequence in tokens (longer texts are cut, and counted)", "batch_size": "examples per step",
     "lr": "peak learning rate (AdamW, warm-up then cosine)", "dropout": "dropout probability",
-    "pooling": "'mean' over tokens or 'cls' (the first token)", "seed": "seeds the split, init, shuffling, dropout",
+    "pooling": "'attention' (a learned weighting of the tokens), 'mean' over tokens, or 'cls' (the first token)",
+    "seed": "seeds the split, init, shuffling, dropout",
+    "word_dropout": "share of training tokens replaced by <unk> each epoch (regularises small files)",
+    "patience": "stop after this many epochs without a better validation macro-F1",
 }
 
 
@@ -118,7 +121,8 @@ def _add_train_classifier(subparsers):
                         help="label of the bundled shop's reviews (ignored with --data)")
     parser.add_argument("--out", default="runs/classifier", help="run folder to write")
     _add_config_options(parser, ClassifierTaskConfig, ["epochs", "vocab_size", "d_model", "n_blocks", "n_heads",
-                                                       "max_len", "batch_size", "lr", "dropout", "pooling", "seed"])
+                                                       "max_len", "batch_size", "lr", "dropout", "word_dropout",
+                                                       "pooling", "patience", "seed"])
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=run_train_classifier)
 

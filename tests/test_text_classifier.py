@@ -20,11 +20,13 @@ def _batch(seed=0, B=4, T=7):
     return ids, padding, labels
 
 
-@pytest.mark.parametrize("pooling", ["mean", "cls"])
+@pytest.mark.parametrize("pooling", ["mean", "cls", "attention"])
 def test_loss_gradients_pass_gradcheck(float64, pooling):
     minishop.manual_seed(1)
     model = ReviewClassifier(VOCAB, CLASSES, d_model=6, n_blocks=2, n_heads=2, max_len=7, dropout=0.0,
                              pooling=pooling, d_ff=5)
+    if pooling == "attention":  # away from its zero start, where the weights are uniform
+        model.pool_query.data[...] = np.random.default_rng(7).normal(0, 1.0, size=6)
     ids, padding, labels = _batch()
     ids[:, 1] = ids[:, 0]  # repeated ids inside a review
     names, params = zip(*model.named_parameters())
@@ -36,9 +38,13 @@ def test_loss_gradients_pass_gradcheck(float64, pooling):
     assert result.passed and result.max_rel_error < 1e-6
 
 
-def test_padding_does_not_change_the_prediction(float64):
+@pytest.mark.parametrize("pooling", ["mean", "attention"])
+def test_padding_does_not_change_the_prediction(float64, pooling):
     minishop.manual_seed(2)
-    model = ReviewClassifier(VOCAB, CLASSES, d_model=8, n_blocks=2, n_heads=2, max_len=12, dropout=0.0).eval()
+    model = ReviewClassifier(VOCAB, CLASSES, d_model=8, n_blocks=2, n_heads=2, max_len=12, dropout=0.0,
+                             pooling=pooling).eval()
+    if pooling == "attention":
+        model.pool_query.data[...] = np.random.default_rng(8).normal(0, 1.0, size=8)
     ids, padding, _ = _batch()
     longer_ids = np.concatenate([ids, np.full((4, 3), 5)], axis=1)  # 3 more padding slots holding junk ids
     longer_padding = np.concatenate([padding, np.ones((4, 3), dtype=bool)], axis=1)
@@ -62,6 +68,39 @@ def test_explain_gives_the_forward_logits_and_proper_attention(float64, pooling)
     assert np.all(importance[padding] == 0)
 
 
+def test_attention_pooling_starts_as_the_mean_and_then_weights_tokens_by_their_score(float64):
+    minishop.manual_seed(9)
+    attention = ReviewClassifier(VOCAB, CLASSES, d_model=8, n_blocks=1, n_heads=2, max_len=9, dropout=0.0,
+                                 pooling="attention").eval()
+    mean = ReviewClassifier(VOCAB, CLASSES, d_model=8, n_blocks=1, n_heads=2, max_len=9, dropout=0.0,
+                            pooling="mean").eval()
+    mean.load_state_dict({k: v for k, v in attention.state_dict().items() if k != "pool_query"})
+    ids, padding, _ = _batch(seed=10)
+    np.testing.assert_allclose(attention(ids, padding).data, mean(ids, padding).data, atol=1e-12)  # q = 0
+
+    query = np.random.default_rng(11).normal(0, 1.0, size=8)
+    attention.pool_query.data[...] = query
+    hidden = attention.encoder(ids, key_padding_mask=padding).data  # (B, T, D)
+    scores = np.where(padding, -np.inf, hidden @ query)  # written out with NumPy
+    expected = np.exp(scores - scores.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    importance = attention.token_importance(ids, padding)
+    np.testing.assert_allclose(importance, expected, atol=1e-12)
+    pooled = (hidden * expected[:, :, None]).sum(axis=1)  # (B, D)
+    logits = pooled @ attention.head.weight.data + attention.head.bias.data
+    np.testing.assert_allclose(attention(ids, padding).data, logits, atol=1e-12)
+
+
+def test_zero_blocks_is_a_bag_of_embeddings_with_attention_pooling(float64):
+    minishop.manual_seed(12)
+    model = ReviewClassifier(VOCAB, CLASSES, d_model=8, n_blocks=0, n_heads=2, max_len=9, pooling="attention")
+    ids, padding, labels = _batch(seed=13)
+    assert model.loss(ids, padding, labels).item() > 0 and model.token_importance(ids, padding).shape == (4, 7)
+    with pytest.raises(ValueError, match="n_blocks=0"):
+        ReviewClassifier(VOCAB, CLASSES, d_model=8, n_blocks=0, n_heads=2, pooling="mean").token_importance(
+            ids, padding)
+
+
 def test_overfits_a_tiny_batch_to_near_zero_loss():
     minishop.manual_seed(5)
     model = ReviewClassifier(VOCAB, 5, d_model=32, n_blocks=2, n_heads=4, max_len=9, dropout=0.0)
@@ -83,5 +122,5 @@ def test_sentiment_of_rating():
     assert [sentiment_of_rating(r) for r in (1, 2, 3, 4, 5)] == [0, 0, 1, 2, 2]
     with pytest.raises(ValueError, match="rating=0"):
         sentiment_of_rating(0)
-    with pytest.raises(ValueError, match="pooling='max'"):
+    with pytest.raises(ValueError, match="pooling='max'.*attention"):
         ReviewClassifier(VOCAB, CLASSES, pooling="max")

@@ -1,18 +1,24 @@
 """The text tasks end to end on fixtures: corpus helpers, the four CLI commands and their run folders."""
 
 import argparse
+import functools
+import importlib.util
 import json
 import math
+import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from minishop.text_cli import add_text_commands
-from minishop.text_tasks import corpus, load_text_lm
+from minishop.text_tasks import classify_texts, corpus, load_classifier, load_text_lm
+from minishop.text_tasks.classify import drop_words
 from minishop.tokenizers import BPETokenizer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "text"
+BENCH = Path(__file__).parent.parent / "bench" / "text_tasks.py"
 TINY_CLASSIFIER = ["--epochs", "3", "--vocab-size", "300", "--d-model", "16", "--n-blocks", "1", "--n-heads", "2",
                    "--max-len", "24", "--no-progress"]
 
@@ -43,6 +49,21 @@ def test_split_indices_is_a_seeded_partition():
     assert corpus.split_indices(50, [0.2, 0.1], seed=3)[0].tolist() == test.tolist()
 
 
+def test_drop_words_replaces_real_tokens_after_bos_at_the_given_rate():
+    rng = np.random.default_rng(0)
+    ids = rng.integers(10, 50, size=(300, 23))
+    padding = np.arange(23)[None, :] >= rng.integers(2, 24, size=300)[:, None]  # (B, T) ragged lengths
+    dropped = drop_words(ids, padding, 0.3, unk_id=3, rng=np.random.default_rng(1))
+    changed = dropped != ids
+    assert np.all(dropped[changed] == 3) and not changed[:, 0].any() and not changed[padding].any()
+    share = changed.sum() / (~padding[:, 1:]).sum()  # of the real tokens after <bos>
+    assert 0.27 < share < 0.33
+    assert np.array_equal(drop_words(ids, padding, 0.0, 3, np.random.default_rng(2)), ids)
+    everything = drop_words(ids, padding, 1.0 - 1e-12, 3, np.random.default_rng(3))
+    assert np.all(everything[:, 1:][~padding[:, 1:]] == 3) and np.array_equal(everything[padding], ids[padding])
+    assert np.array_equal(ids, np.random.default_rng(0).integers(10, 50, size=(300, 23)))  # input untouched
+
+
 def test_train_classifier_cli_writes_results_and_classify_uses_them(tmp_path, capsys):
     out = tmp_path / "run"
     run_cli("train-classifier", "--data", FIXTURES / "sentences.tsv", "--format", "tsv", "--out", out,
@@ -52,6 +73,8 @@ def test_train_classifier_cli_writes_results_and_classify_uses_them(tmp_path, ca
         assert 0.0 <= results[name]["accuracy"] <= 1.0 and 0.0 <= results[name]["macro_f1"] <= 1.0
         assert np.array(results[name]["confusion_matrix"]).sum() == 12  # 20% of 60 held out
     assert results["data"]["test"] == 12 and results["bow"]["accuracy"] == 1.0  # the fixture is easy for words
+    task = json.loads((out / "task.json").read_text())
+    assert task["model"]["pooling"] == "mean" and task["train"]["word_dropout"] == 0.1  # the defaults
     assert "bag-of-words" in capsys.readouterr().out
     assert {"best.ckpt", "tokenizer.json", "task.json", "metrics.jsonl"} <= {p.name for p in out.iterdir()}
 
@@ -98,3 +121,45 @@ def test_loading_the_wrong_kind_of_run_is_a_clear_error(tmp_path):
         load_text_lm(tmp_path)
     with pytest.raises(FileNotFoundError, match="no such run folder"):
         load_text_lm(tmp_path / "missing")
+
+
+def test_train_classifier_with_attention_pooling_and_no_blocks_records_its_options(tmp_path):
+    out = tmp_path / "small"
+    run_cli("train-classifier", "--data", FIXTURES / "small_reviews.tsv", "--out", out, *TINY_CLASSIFIER,
+            "--word-dropout", "0.25", "--pooling", "attention", "--n-blocks", "0")
+    task = json.loads((out / "task.json").read_text())
+    assert task["model"]["pooling"] == "attention" and task["model"]["n_blocks"] == 0
+    assert task["train"]["word_dropout"] == 0.25
+    assert task["classes"] == ["neg", "pos"]
+    model, tokenizer, classes = load_classifier(out)
+    assert model.pool_query.shape == (16,) and np.any(model.pool_query.data != 0)  # trained away from the mean
+    answer = classify_texts(model, tokenizer, classes, ["The kettle is useless. Returned it."])[0]
+    weights = np.array([weight for _, weight in answer["attention"]])
+    assert len(weights) > 5 and abs(weights.sum() - 1) < 1e-6 and weights.std() > 0  # not the uniform mean
+
+
+def _bench_module():
+    spec = importlib.util.spec_from_file_location("bench_text_tasks", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_small_sets_compares_over_seeds_and_skips_missing_files(tmp_path, capsys, monkeypatch):
+    bench = _bench_module()
+    monkeypatch.setattr(bench, "ClassifierTaskConfig", functools.partial(
+        bench.ClassifierTaskConfig, epochs=2, vocab_size=300, d_model=16, n_blocks=1, n_heads=2, max_len=24))
+    missing = tmp_path / "absent.tsv"
+    report = bench.bench_small_sets(str(tmp_path), [str(FIXTURES / "small_reviews.tsv"), str(missing)], n_seeds=2)
+    printed = capsys.readouterr().out
+    assert f"{missing}: not found, skipped" in printed
+    assert "small labelled set small_reviews: 80 examples, 2 seeds" in printed
+    assert re.search(r"transformer >= bag-of-words in [012] of 2 seeds", printed)
+    runs = report["small_reviews"]
+    assert [run["seed"] for run in runs] == [0, 1] and list(report) == ["small_reviews"]
+    for run in runs:
+        assert 0 <= run["model_macro_f1"] <= 1 and run["bow_accuracy"] > 0.7  # the fixture is easy for words
+    seed_dirs = [json.loads((tmp_path / f"small-small_reviews-seed{s}" / "task.json").read_text()) for s in (0, 1)]
+    assert [d["train"]["seed"] for d in seed_dirs] == [0, 1]
+    monkeypatch.setenv("MINISHOP_LABELLED_SETS", os.pathsep.join(["a.tsv", "b.tsv"]))
+    assert bench.labelled_set_paths(None) == ["a.tsv", "b.tsv"] and bench.labelled_set_paths("c.tsv,d") == ["c.tsv", "d"]

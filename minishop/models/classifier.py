@@ -7,6 +7,16 @@ Devlin et al. 2019), because the whole review is there at once. One vector then 
       pooled = sum_t h_t * real_t / sum_t real_t                       (B, D)
 - pooling="cls":  the hidden state of a first token that carries no word of its own (we put <bos>
       there; BERT calls it [CLS]); attention learns to gather the review into it.
+- pooling="attention": a weighted mean whose weights are themselves an attention over the tokens, with
+      one learned query vector q (D,) (attention pooling; Bahdanau et al. 2015, Yang et al. 2016):
+          a_t = softmax_t(h_t . q)  over the real tokens,   pooled = sum_t a_t h_t    (B, D)
+      q starts at zero, so training starts from the plain mean and learns which tokens to listen to
+      ("terrible", "love") and which to ignore ("the", "."); a_t then explains the prediction directly.
+      No 1/sqrt(D) here: q is learned, and Adam moves it about lr per coordinate and step whatever its
+      scale, so the factor would only slow it down (n_blocks=0 on two 1,000-sentence sets: macro-F1
+      0.705 with it, 0.722 without). It pays with n_blocks=0 (0.71 -> 0.74 over mean pooling, see
+      minishop.text_tasks.classify); on top of blocks q barely leaves zero in the few epochs before early
+      stopping, so it acts as the mean and its weights explain little.
 
 A linear head turns the pooled vector into class logits (B, C), trained with cross-entropy. The same
 class serves sentiment (negative / neutral / positive) and the 1-5 star rating: only n_classes differs.
@@ -17,9 +27,11 @@ so a lesson can show which words the prediction rested on.
 
 from minishop import backend
 from minishop import functional as F
-from minishop.nn import Linear, Module, Transformer
+from minishop.nn import Linear, Module, Parameter, Transformer
 from minishop.tensor import no_grad
 
+POOLINGS = ("mean", "cls", "attention")
+MASKED_SCORE = -1e9  # the score of a padding token: its weight exp(-1e9) is 0
 SENTIMENT_CLASSES = ("negative", "neutral", "positive")
 RATING_CLASSES = ("1", "2", "3", "4", "5")
 
@@ -37,21 +49,33 @@ class ReviewClassifier(Module):
     def __init__(self, vocab_size, n_classes, d_model=64, n_blocks=2, n_heads=4, max_len=64, dropout=0.1,
                  pooling="mean", d_ff=None):
         super().__init__()
-        if pooling not in ("mean", "cls"):
-            raise ValueError(f"ReviewClassifier(pooling={pooling!r}): expected 'mean' or 'cls'")
+        if pooling not in POOLINGS:
+            raise ValueError(f"ReviewClassifier(pooling={pooling!r}): expected one of {POOLINGS}")
         self.config = dict(vocab_size=vocab_size, n_classes=n_classes, d_model=d_model, n_blocks=n_blocks,
                            n_heads=n_heads, max_len=max_len, dropout=dropout, pooling=pooling, d_ff=d_ff)
         self.pooling = pooling
         self.encoder = Transformer(vocab_size, d_model, n_blocks, n_heads, max_len, dropout=dropout,
                                    causal=False, norm_first=True, positional="learned", tie_weights=True, d_ff=d_ff)
+        if pooling == "attention":
+            xp = backend.xp()
+            self.pool_query = Parameter(xp.zeros((d_model,), dtype=backend.default_dtype()))  # q (D,)
         self.head = Linear(d_model, n_classes)
 
     def pool(self, hidden, padding):  # hidden (B, T, D), padding bool (B, T) True at padding
-        """One vector per review (B, D): the mean over real tokens, or the first token's state."""
+        """One vector per review (B, D): the mean over real tokens, the first token's state, or the
+        attention-weighted mean."""
         if self.pooling == "cls":
             return hidden[:, 0]  # (B, D)
+        if self.pooling == "attention":
+            weights = self.pooling_weights(hidden, padding)  # (B, T)
+            return (hidden * weights.reshape(*weights.shape, 1)).sum(axis=1)  # (B, D)
         real = (~padding).astype(hidden.dtype)[:, :, None]  # (B, T, 1) 1 for a real token
         return (hidden * real).sum(axis=1) / real.sum(axis=1)  # (B, D)
+
+    def pooling_weights(self, hidden, padding):  # hidden (B, T, D), padding bool (B, T)
+        """Attention pooling's a_t = softmax_t(h_t . q) over the real tokens (B, T); rows sum to 1."""
+        scores = hidden @ self.pool_query  # (B, T)
+        return F.softmax(scores.masked_fill(padding, MASKED_SCORE), axis=-1)  # (B, T), 0 at padding
 
     def forward(self, ids, padding):  # ids (B, T), padding bool (B, T)
         """Class logits (B, C)."""
@@ -88,12 +112,26 @@ class ReviewClassifier(Module):
         return logits, all_weights
 
     def token_importance(self, ids, padding):
-        """How much attention each token receives in the last block (B, T), averaged over heads and over the
-        real query tokens (or taken from the <cls> query with cls pooling); padding gets 0. Rows sum to 1."""
+        """How much each token counts for the prediction (B, T); padding gets 0 and rows sum to 1.
+
+        With attention pooling: the pooling weights a_t themselves (the pooled vector IS sum_t a_t h_t).
+        Otherwise: the attention each token receives in the last block, averaged over heads and over the
+        real query tokens (or taken from the <cls> query with cls pooling).
+        """
         xp = backend.xp()
+        padding = backend.asarray(padding)
+        if self.pooling == "attention":
+            was_training = self.training
+            self.eval()
+            with no_grad():
+                weights = self.pooling_weights(self.encoder(backend.asarray(ids), key_padding_mask=padding), padding)
+            self.train(was_training)
+            return weights.data  # (B, T)
+        if not self.encoder.blocks:
+            raise ValueError(f"token_importance: a model with n_blocks=0 and pooling={self.pooling!r} has no "
+                             "attention to read; use pooling='attention'")
         _, all_weights = self.explain(ids, padding)
         weights = all_weights[-1].mean(axis=1)  # (B, T_query, T_key), averaged over heads
-        padding = backend.asarray(padding)
         if self.pooling == "cls":
             return weights[:, 0]  # (B, T)
         real = (~padding).astype(weights.dtype)  # (B, T)

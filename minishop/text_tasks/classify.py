@@ -11,6 +11,26 @@ bag-of-words model learn from the same training examples and are scored on the s
 same functions, so results.json compares like with like:
 
     {"model": {"accuracy", "macro_f1", "confusion_matrix", ...}, "bow": {...}, "data": {...}}
+
+Small files. The defaults serve both the bundled shop (5,000 reviews) and a file of about a thousand
+labelled sentences, where a transformer trained from scratch memorises its training set within a few
+epochs. They were chosen on the validation split carved from the training part, never on the test part:
+
+- word dropout (`drop_words`): each epoch, 10% of a training review's tokens become <unk>;
+- gentler training: batches of 32, peak learning rate 1e-3, up to 20 epochs, early stopping after 5
+  epochs without a better validation macro-F1 (batches of 64 at 3e-3 gave 7 warm-up-sized epochs of
+  about 11 steps each and overfit 700 sentences by epoch 2 or 3).
+
+What this buys, and what it does not, on the UCI "Sentiment Labelled Sentences" (Amazon, IMDb, Yelp;
+1,000 sentences each, 80/20 split; `python bench/text_tasks.py --only small-sets`): the transformer's
+held-out macro-F1 rose from about 0.70 to about 0.73, while bag-of-words (TF-IDF over words and word
+pairs, a convex model with one weight per word) scores about 0.78. Tried and not kept, as they did not help
+on those sets: pretraining the encoder on the bundled shop's reviews (their sentiment or masked tokens;
+the shop's text is generated from templates), masked-token prediction as a second loss, more or fewer
+blocks, label smoothing, a scaled or zero-initialised residual branch, averaging five seeds. The closest
+was no blocks at all, `--n-blocks 0 --pooling attention` (token embeddings and attention pooling: about
+0.74-0.75), which is a bag of embeddings rather than a transformer. On the bundled shop the defaults give
+about 0.92 against bag-of-words' 0.86, in about a minute.
 """
 
 import os
@@ -32,7 +52,8 @@ np = backend.np
 
 @dataclass
 class ClassifierTaskConfig:
-    """Sizes and training settings of the review classifier (defaults: a minute or two on a laptop CPU)."""
+    """Sizes and training settings of the review classifier (defaults: about a minute on a laptop CPU for the
+    bundled shop, seconds for a 1,000-line file; see the module docstring for how they were chosen)."""
 
     vocab_size: int = 1000
     d_model: int = 64
@@ -40,13 +61,14 @@ class ClassifierTaskConfig:
     n_heads: int = 4
     max_len: int = 64
     dropout: float = 0.1
-    pooling: str = "cls"  # bundled shop, sentiment, validation macro-F1 after 7 epochs: cls 0.90, mean 0.89
-    epochs: int = 10
-    batch_size: int = 64
-    lr: float = 3e-3
-    warmup_steps: int = 50
+    word_dropout: float = 0.1  # share of a training review's tokens replaced by <unk> each time it is seen
+    pooling: str = "mean"  # small files: mean = attention 0.735 > cls 0.725 (2 blocks); see the module docstring
+    epochs: int = 20
+    batch_size: int = 32
+    lr: float = 1e-3
+    warmup_steps: int = 30
     label_smoothing: float = 0.0
-    patience: int = 3
+    patience: int = 5
     test_fraction: float = 0.2
     valid_fraction: float = 0.1
     seed: int = 0
@@ -64,12 +86,26 @@ class LabelledBatch:
         return len(self.labels)
 
 
-def _batches(sequences, labels, batch_size, pad_id, rng=None):
+def _batches(sequences, labels, batch_size, pad_id, rng=None, word_dropout=0.0, unk_id=None):
+    """Right-padded batches, shuffled by `rng` when given; with word_dropout > 0 (training only) each real
+    token after <bos> is replaced by <unk> with that probability."""
     result = []
     for index in corpus.batch_indices(len(sequences), batch_size, rng):
         ids, padding = corpus.pad_right([sequences[i] for i in index], pad_id)
+        if word_dropout > 0:
+            ids = drop_words(ids, padding, word_dropout, unk_id, rng)
         result.append(LabelledBatch(ids, padding, labels[index]))
     return result
+
+
+def drop_words(ids, padding, rate, unk_id, rng):
+    """Word dropout (Iyyer et al. 2015; Dai & Le 2015): a copy of ids (B, T) where each real token except
+    the first (<bos>) became `unk_id` with probability `rate`. A review then cannot be recognised by one
+    rare word, and each epoch shows a slightly different version of it: on a few hundred training
+    sentences, where the model otherwise memorises its training set in a few epochs, this matters."""
+    dropped = (rng.random(ids.shape) < rate) & ~padding  # (B, T)
+    dropped[:, 0] = False
+    return np.where(dropped, unk_id, ids)
 
 
 def predict_proba(model, sequences, pad_id, batch_size=128):
@@ -103,7 +139,7 @@ def train_classifier(texts, labels, class_names, out_dir, config=None, progress=
 
     tokenizer = BPETokenizer.train(texts_of(training), config.vocab_size)
     tokenizer.save(os.path.join(out_dir, "tokenizer.json"))
-    pad_id = tokenizer.special_tokens["<pad>"]
+    pad_id, unk_id = tokenizer.special_tokens["<pad>"], tokenizer.special_tokens["<unk>"]
     encoded = {name: corpus.encode_texts(tokenizer, texts_of(index), config.max_len, add_eos=False)
                for name, index in (("train", training), ("valid", valid), ("test", test))}
 
@@ -123,7 +159,8 @@ def train_classifier(texts, labels, class_names, out_dir, config=None, progress=
                                warmup_steps=config.warmup_steps, schedule="cosine", monitor="macro_f1",
                                mode="max", patience=config.patience, seed=config.seed, progress=progress)
     run = train(model,
-                lambda rng: _batches(encoded["train"].sequences, labels[training], config.batch_size, pad_id, rng),
+                lambda rng: _batches(encoded["train"].sequences, labels[training], config.batch_size, pad_id, rng,
+                                     config.word_dropout, unk_id),
                 lambda m, b: m.loss(b.ids, b.padding, b.labels, config.label_smoothing),
                 train_config, evaluate=evaluate, out_dir=out_dir)
 
