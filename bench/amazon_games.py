@@ -78,7 +78,8 @@ def main(argv=None):
     seconds_per_epoch = [record["seconds"] for record in result.history]
     summary = {
         "loss": args.loss, "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-        "best_valid_NDCG@10": result.best_metric, "valid_protocol": args.valid_protocol, "stopped_early": result.stopped_early,
+        "best_valid_NDCG@10": result.best_metric, "valid_protocol": args.valid_protocol,
+        "stopped_early": result.stopped_early,
         "train_wall_seconds_this_call": train_seconds,
         "mean_epoch_seconds": sum(seconds_per_epoch) / max(len(seconds_per_epoch), 1),
         "config": asdict(config),
