@@ -14,7 +14,7 @@ Devlin et al. 2019), because the whole review is there at once. One vector then 
       ("terrible", "love") and which to ignore ("the", "."); a_t then explains the prediction directly.
       No 1/sqrt(D) here: q is learned, and Adam moves it about lr per coordinate and step whatever its
       scale, so the factor would only slow it down (n_blocks=0 on two 1,000-sentence sets: macro-F1
-      0.705 with it, 0.722 without). It pays with n_blocks=0 (0.71 -> 0.74 over mean pooling, see
+      0.705 with it, 0.722 without). It pays with n_blocks=0 (about 0.71 -> 0.75 over mean pooling, see
       minishop.text_tasks.classify); on top of blocks q barely leaves zero in the few epochs before early
       stopping, so it acts as the mean and its weights explain little.
 
