@@ -119,8 +119,8 @@ def fit_recommender(prepared, config, out_dir=None, resume=False):
             json.dump(asdict(config), file, indent=2)
 
     def validate(model):
-        return evaluate(model, split, stage="valid", protocol=config.valid_protocol, ks=(10,), users=config.valid_users,
-                        seed=config.seed, progress=False)
+        return evaluate(model, split, stage="valid", protocol=config.valid_protocol, ks=(10,),
+                        users=config.valid_users, seed=config.seed, progress=False)
 
     result = train(model, batch_maker(split.train, split.n_items, config), LOSSES[config.loss],
                    config.train_config(), evaluate=validate, out_dir=out_dir, resume=resume,
