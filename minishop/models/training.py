@@ -22,6 +22,7 @@ import safetensors
 from minishop import backend
 from minishop.checkpoint import CheckpointError, load_checkpoint
 from minishop.eval import ItemKNNRecommender, MarkovRecommender, PopularRecommender, evaluate, evaluate_all
+from minishop.eval.protocols import PROTOCOLS
 from minishop.models.objectives import LOSSES, make_batch
 from minishop.models.recommender import SequentialRecommender
 from minishop.train import TrainConfig, train
@@ -107,7 +108,7 @@ def fit_recommender(prepared, config, out_dir=None, resume=False):
     """
     if config.loss not in LOSSES:
         raise ValueError(f"RecommenderConfig.loss={config.loss!r}: expected one of {sorted(LOSSES)}")
-    if config.valid_protocol not in ("full", "sampled"):
+    if config.valid_protocol not in PROTOCOLS:
         raise ValueError(f"RecommenderConfig.valid_protocol={config.valid_protocol!r}: expected 'full' or 'sampled'")
     backend.set_backend(config.device)
     split = prepared.split
