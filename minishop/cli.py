@@ -88,6 +88,9 @@ def add_recommender_commands(subparsers):
     train.add_argument("--valid-protocol", dest="valid_protocol", choices=["full", "sampled"],
                        help="early stopping follows validation NDCG@10 under full ranking (default) or the "
                             "paper's sampled protocol (100 negatives)")
+    train.add_argument("--average-from", dest="average_from", type=int,
+                       help="from this epoch on, validate and keep the running mean of the end-of-epoch weights "
+                            "(stochastic weight averaging; default 0 = off)")
     train.add_argument("--seed", type=int, help="random seed (default 0)")
     train.add_argument("--config", help="JSON file of settings (keys as in RecommenderConfig)")
     train.add_argument("--out", help="run folder: best.ckpt, last.ckpt, config.json, metrics.jsonl, results.json")

@@ -20,11 +20,15 @@ The task supplies the data and the loss; this file supplies everything around th
 
 Each epoch: shuffled batches -> loss -> backward -> gradient clipping -> Adam/AdamW step with a warm-up
 schedule; every `eval_every` epochs, `evaluate(model)` and early stopping on `config.monitor`.
+With `average_from=S`, from epoch S on the loop also keeps the running mean of the end-of-epoch weights
+(stochastic weight averaging, minishop.optim.averaging), and it is that mean which is validated, saved as
+best.ckpt and handed back; training itself goes on from the raw weights.
 With an out_dir it keeps:
 
     out_dir/best.ckpt      the weights with the best monitored metric so far
     out_dir/last.ckpt      the newest epoch: weights, optimizer, and the training state (epoch, RNG states,
                            history), so train(..., resume=True) continues EXACTLY as if never interrupted
+    out_dir/average.ckpt   with average_from: the running mean of the weights (for an exact resume)
     out_dir/metrics.jsonl  one JSON object per epoch (train loss, learning rate, speed, validation metrics),
                            easy to plot: pandas.read_json("metrics.jsonl", lines=True)
 
@@ -36,15 +40,16 @@ import json
 import math
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 
 from tqdm.auto import tqdm
 
 from minishop import backend
 from minishop.checkpoint import load_checkpoint, save_checkpoint
-from minishop.optim import Adam, AdamW, clip_grad_norm, warmup_cosine
+from minishop.optim import Adam, AdamW, WeightAverage, clip_grad_norm, warmup_cosine
 
-BEST, LAST, LOG = "best.ckpt", "last.ckpt", "metrics.jsonl"
+BEST, LAST, AVERAGE, LOG = "best.ckpt", "last.ckpt", "average.ckpt", "metrics.jsonl"
 
 
 @dataclass
@@ -63,6 +68,7 @@ class TrainConfig:
     monitor: str = "NDCG@10"  # the metric from evaluate() that early stopping and best.ckpt follow
     mode: str = "max"  # "max" if higher is better, "min" if lower is better
     patience: int = 0  # stop after this many evaluations without improvement; 0 = never stop early
+    average_from: int = 0  # from this epoch on, validate/save/return the mean of the end-of-epoch weights; 0 = off
     seed: int = 0  # seeds parameter-free randomness: shuffling (host rng) and dropout (backend rng)
     progress: bool = True  # show a tqdm bar
 
@@ -147,13 +153,13 @@ def train(model, batches, loss_fn, config=None, evaluate=None, out_dir=None, res
     backend.manual_seed(config.seed)
     host_rng = np.random.default_rng(config.seed)
     optimizer = make_optimizer(model, config)
-    state = {"epoch": 0, "best_metric": float("nan"), "best_epoch": 0, "bad_evals": 0, "history": []}
+    average = WeightAverage(model.parameters()) if config.average_from else None
+    state = {"epoch": 0, "best_metric": float("nan"), "best_epoch": 0, "bad_evals": 0, "averaged": 0,
+             "history": []}
     if out_dir is not None:
         os.makedirs(out_dir, exist_ok=True)
         if resume and os.path.exists(os.path.join(out_dir, LAST)):
-            saved = load_checkpoint(os.path.join(out_dir, LAST), model, optimizer)
-            state = saved["train_state"]
-            _set_rng_state(host_rng, state.pop("rng"))
+            state = _resume(out_dir, model, optimizer, average, host_rng)
         _write_log(out_dir, state["history"])  # the log matches the restored history exactly
 
     def checkpoint_config():
@@ -173,21 +179,30 @@ def train(model, batches, loss_fn, config=None, evaluate=None, out_dir=None, res
                              "a list (or anything with len()), not a generator")
         total_steps = config.epochs * (steps_per_epoch or 1)
         record = _run_epoch(model, epoch_batches, loss_fn, optimizer, config, epoch, total_steps, out_dir)
+        if average is not None and epoch >= config.average_from:
+            average.update()  # θ̄ <- θ̄ + (θ - θ̄) / n with this epoch's weights
+            state["averaged"] = record["averaged_epochs"] = average.count
+        # what is validated and saved as best: the averaged weights once there are any, else the raw ones
+        evaluated_weights = average.applied() if average is not None else nullcontext()
         if evaluate is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
-            metrics = evaluate(model)
-            record.update({f"valid_{name}": value for name, value in metrics.items()})
-            value = float(metrics[config.monitor]) if config.monitor in metrics else _missing(config, metrics)
-            if _improved(value, state["best_metric"], config.mode):
-                state.update(best_metric=value, best_epoch=epoch, bad_evals=0)
-                if out_dir is not None:
-                    save_checkpoint(os.path.join(out_dir, BEST), model, None,
-                                    dict(checkpoint_config(), epoch=epoch, metrics=metrics))
-            else:
-                state["bad_evals"] += 1
-                stopped_early = 0 < config.patience <= state["bad_evals"]
+            with evaluated_weights:
+                metrics = evaluate(model)
+                record.update({f"valid_{name}": value for name, value in metrics.items()})
+                value = float(metrics[config.monitor]) if config.monitor in metrics else _missing(config, metrics)
+                if _improved(value, state["best_metric"], config.mode):
+                    state.update(best_metric=value, best_epoch=epoch, bad_evals=0)
+                    if out_dir is not None:
+                        save_checkpoint(os.path.join(out_dir, BEST), model, None,
+                                        dict(checkpoint_config(), epoch=epoch, metrics=metrics))
+                else:
+                    state["bad_evals"] += 1
+                    stopped_early = 0 < config.patience <= state["bad_evals"]
         state["epoch"] = epoch
         state["history"].append(record)
         if out_dir is not None:
+            if state["averaged"]:
+                with average.applied():  # written before last.ckpt, whose train_state counts it
+                    save_checkpoint(os.path.join(out_dir, AVERAGE), model, None, {"averaged": average.count})
             saved_state = dict(state, rng=_rng_state(host_rng))
             save_checkpoint(os.path.join(out_dir, LAST), model, optimizer,
                             dict(checkpoint_config(), train_state=saved_state))
@@ -200,10 +215,30 @@ def train(model, batches, loss_fn, config=None, evaluate=None, out_dir=None, res
 
     if evaluate is not None and out_dir is not None and state["best_epoch"] > 0:
         load_checkpoint(os.path.join(out_dir, BEST), model)  # hand back the best weights
+    elif average is not None:
+        average.assign()  # no validation to choose by: hand back the averaged weights
     model.eval()
     return TrainResult(history=state["history"], best_metric=state["best_metric"], best_epoch=state["best_epoch"],
                        epochs_run=state["epoch"], stopped_early=stopped_early,
                        seconds=time.perf_counter() - started, out_dir=out_dir)
+
+
+def _resume(out_dir, model, optimizer, average, host_rng):
+    """Restore model, optimizer, RNGs and (with weight averaging) the running mean; returns the train state."""
+    saved = load_checkpoint(os.path.join(out_dir, LAST), model, optimizer)
+    state = saved["train_state"]
+    state.setdefault("averaged", 0)  # checkpoints written before weight averaging existed
+    _set_rng_state(host_rng, state.pop("rng"))
+    if average is not None and state["averaged"]:
+        raw = [parameter.data for parameter in average.parameters]
+        counted = load_checkpoint(os.path.join(out_dir, AVERAGE), model)["averaged"]
+        if counted != state["averaged"]:
+            raise ValueError(f"{os.path.join(out_dir, AVERAGE)} averages {counted} epochs but "
+                             f"{os.path.join(out_dir, LAST)} expects {state['averaged']}; cannot resume exactly")
+        average.load(counted)
+        for parameter, array in zip(average.parameters, raw):
+            parameter.data = array  # back to the raw weights that training continues from
+    return state
 
 
 def _run_epoch(model, epoch_batches, loss_fn, optimizer, config, epoch, total_steps, out_dir):

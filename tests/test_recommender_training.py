@@ -38,3 +38,14 @@ def test_validation_follows_the_chosen_protocol(shop, tmp_path, protocol):
 def test_an_unknown_validation_protocol_fails_before_training(shop):
     with pytest.raises(ValueError, match="valid_protocol='paper'.*'full' or 'sampled'"):
         fit_recommender(shop, tiny_config(valid_protocol="paper"))
+
+
+def test_weight_averaging_reaches_the_training_loop_and_the_returned_model(shop, tmp_path):
+    model, result = fit_recommender(shop, tiny_config(epochs=2, average_from=1), out_dir=str(tmp_path))
+    with open(os.path.join(tmp_path, "metrics.jsonl"), encoding="utf-8") as file:
+        records = [json.loads(line) for line in file]
+    assert [r["averaged_epochs"] for r in records] == [1, 2]
+    assert os.path.exists(os.path.join(tmp_path, "average.ckpt"))
+    returned = evaluate(model, shop.split, stage="valid", protocol="full", ks=(10,), users=200, seed=0,
+                        progress=False)["NDCG@10"]
+    assert returned == pytest.approx(result.best_metric, rel=1e-12)  # the model handed back is the one validated

@@ -11,6 +11,7 @@ import minishop
 from minishop.checkpoint import load_checkpoint
 from minishop.models.objectives import bce_loss, make_batch
 from minishop.models.recommender import SequentialRecommender
+from minishop.optim import WeightAverage
 from minishop.train import TrainConfig, TrainingDiverged, learning_rate, train
 
 N_ITEMS = 31
@@ -142,3 +143,82 @@ def test_a_cosine_schedule_needs_batches_with_a_length():
         train(new_model(), generator_batches, bce_loss, config(schedule="cosine"))
     result = train(new_model(), generator_batches, bce_loss, config(epochs=1))  # constant: fine
     assert result.history[0]["step"] == 3
+
+
+# ---- weight averaging (average_from) ---------------------------------------------------------------
+
+def weights_of(model):
+    return [p.numpy().copy() for p in model.parameters()]
+
+
+def test_weight_average_keeps_the_running_mean_and_puts_the_raw_weights_back():
+    model = new_model()
+    average = WeightAverage(model.parameters())
+    seen = []
+    for step in range(3):
+        for p in model.parameters():
+            p.data = p.data + (step + 1) * 0.1  # three different weight vectors
+        seen.append(weights_of(model))
+        average.update()
+    raw = weights_of(model)
+    with average.applied():
+        for inside, *versions in zip(weights_of(model), *seen):
+            np.testing.assert_allclose(inside, np.mean(versions, axis=0), rtol=1e-6, atol=1e-7)
+    for after, before in zip(weights_of(model), raw):
+        np.testing.assert_array_equal(after, before)
+    assert average.count == 3
+
+
+def test_average_from_hands_back_the_mean_of_the_end_of_epoch_weights_without_changing_training():
+    end_of_epoch = []
+
+    def recording(model):
+        def batches_recording(rng):  # called at the start of each epoch: the weights are the last epoch's
+            end_of_epoch.append(weights_of(model))
+            return batches(rng)
+        return batches_recording
+
+    plain = new_model()
+    plain_run = train(plain, recording(plain), bce_loss, config())
+    end_of_epoch = end_of_epoch[1:] + [weights_of(plain)]  # the weights after epochs 1, 2, 3, 4
+
+    averaged = new_model()
+    averaged_run = train(averaged, batches, bce_loss, config(average_from=2))
+    assert [r["train_loss"] for r in averaged_run.history] == [r["train_loss"] for r in plain_run.history]
+    assert [r.get("averaged_epochs") for r in averaged_run.history] == [None, 1, 2, 3]
+    for got, *versions in zip(weights_of(averaged), *end_of_epoch[1:]):  # epochs 2, 3, 4
+        np.testing.assert_allclose(got, np.mean(versions, axis=0), rtol=1e-5, atol=1e-7)
+
+
+def test_with_averaging_validation_and_best_ckpt_see_the_averaged_weights(tmp_path):
+    plain = new_model()
+    train(plain, batches, bce_loss, config(epochs=3))
+    averaged = new_model()
+    seen = []
+
+    def evaluate(model):
+        seen.append(weights_of(model))
+        return {"NDCG@10": float(len(seen))}  # always improving: the best is the last evaluation
+
+    train(averaged, batches, bce_loss, config(epochs=3, average_from=3), evaluate=evaluate, out_dir=str(tmp_path))
+    for validated, final in zip(seen[-1], weights_of(plain)):  # a mean over epoch 3 alone = epoch 3's weights
+        np.testing.assert_allclose(validated, final, rtol=1e-6, atol=1e-7)
+    assert not np.allclose(seen[0][0], seen[-1][0])
+    best = new_model()
+    load_checkpoint(str(tmp_path / "best.ckpt"), best)
+    for saved, validated in zip(weights_of(best), seen[-1]):
+        np.testing.assert_array_equal(saved, validated)
+    assert sorted(os.listdir(tmp_path)) == ["average.ckpt", "best.ckpt", "last.ckpt", "metrics.jsonl"]
+
+
+def test_resume_with_weight_averaging_reproduces_the_uninterrupted_run(tmp_path):
+    # no evaluate: each run hands back its averaged weights, so a wrongly restored mean shows in the scores
+    straight = new_model()
+    train(straight, batches, bce_loss, config(epochs=5, average_from=2), out_dir=str(tmp_path / "a"))
+    interrupted = new_model()
+    train(interrupted, batches, bce_loss, config(epochs=3, average_from=2), out_dir=str(tmp_path / "b"))
+    resumed = new_model()
+    rest = train(resumed, batches, bce_loss, config(epochs=5, average_from=2), out_dir=str(tmp_path / "b"),
+                 resume=True)
+    assert rest.history[-1]["averaged_epochs"] == 4
+    np.testing.assert_array_equal(scores_of(resumed), scores_of(straight))

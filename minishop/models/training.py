@@ -53,6 +53,7 @@ class RecommenderConfig:
     clip_grad_norm: float = 1.0
     eval_every: int = 2
     patience: int = 3  # evaluations without NDCG@10 improvement before stopping; 0 = never
+    average_from: int = 0  # from this epoch on, validate and keep the mean of the end-of-epoch weights (SWA); 0 = off
     valid_users: int = None  # validate on this many random users (None = all)
     valid_protocol: str = "full"  # early stopping follows NDCG@10 under "full" ranking or the paper's "sampled" one
     seed: int = 0
@@ -73,7 +74,8 @@ class RecommenderConfig:
         return TrainConfig(epochs=self.epochs, lr=self.lr, optimizer="adam", betas=(0.9, 0.98),
                            weight_decay=self.weight_decay, warmup_steps=self.warmup_steps,
                            clip_grad_norm=self.clip_grad_norm, eval_every=self.eval_every, monitor="NDCG@10",
-                           mode="max", patience=self.patience, seed=self.seed, progress=self.progress)
+                           mode="max", patience=self.patience, average_from=self.average_from, seed=self.seed,
+                           progress=self.progress)
 
 
 def build_model(config, n_items):
