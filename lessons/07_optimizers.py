@@ -20,7 +20,8 @@
 # 2. explain why momentum helps in a badly-conditioned valley, and why Adam's step size barely depends on the gradient's scale;
 # 3. tell Adam's L2 penalty from AdamW's decoupled weight decay — and see why they differ;
 # 4. plot a linear warm-up + cosine schedule and use it with `minishop.optim`;
-# 5. train a small `minishop.nn` model with `SGD`, `Adam` and `AdamW` and compare loss curves.
+# 5. train a small `minishop.nn` model with `SGD`, `Adam` and `AdamW` and compare loss curves;
+# 6. explain why the average of the weights a noisy optimizer visits beats its last point (weight averaging).
 #
 # **Prerequisites.** Lesson 6 (gradients and `.backward()`); NumPy; the idea of a loss function.
 #
@@ -37,6 +38,7 @@ import minishop.functional as F
 import minishop.nn as nn
 import minishop.optim as optim
 from minishop import Tensor
+from minishop.optim import WeightAverage
 from checks import check_function
 
 minishop.manual_seed(0)
@@ -416,7 +418,84 @@ plt.show()
 # Two more tools from `minishop.optim` you will meet in lesson 8: `clip_grad_norm(parameters, max_norm)`
 # rescales all gradients together when their joint norm is too large (one bad batch cannot throw the
 # weights far away), and `optimizer.state_dict()` saves $m$, $v$ and the step count in a checkpoint.
+
+# %% [markdown]
+# ## 7. Averaging the weights: the centre of the noise
 #
+# With a **constant** learning rate and noisy gradients (every real batch is a random sample, and dropout
+# adds more noise), the weights never settle: they keep bouncing around the minimum in a cloud whose size
+# grows with the step. Any one point of the cloud is off-centre; the **mean** of many points is close to
+# the centre. Stochastic weight averaging (SWA; Izmailov et al. 2018) keeps exactly that mean, one point
+# per epoch, without storing the points:
+#
+# $$\bar w_n = \bar w_{n-1} + \frac{w_n - \bar w_{n-1}}{n},$$
+#
+# and evaluates $\bar w$ while training continues from $w$. `minishop.optim.WeightAverage` does this, and
+# `TrainConfig(average_from=S)` switches it on from epoch $S$ (in lesson 8's training loop). On Amazon
+# Video Games it is worth about 0.01 NDCG@10 for the recommender (see `bench/README.md`).
+#
+# ### Exercise 4 — the running mean
+# Write `running_mean(weights)` that walks through the rows of `weights` (shape (n, d): n weight vectors)
+# with the update above and returns $\bar w_1, \dots, \bar w_n$ as an (n, d) array. It is compared with
+# the plain average of the first $k$ rows, for every $k$.
+
+# %%
+def running_mean(weights):
+    """(n, d) weight vectors -> (n, d): row k is the mean of rows 0..k, by the running update."""
+    return None  # your code here
+
+
+# %%
+_weights = rng.standard_normal((6, 3))
+check_function(
+    running_mean,
+    [((_weights,), np.cumsum(_weights, axis=0) / np.arange(1, 7)[:, None])],
+    name="running_mean",
+    hint="mean = weights[0].copy(); then for n = 2, 3, ...: mean = mean + (weights[n-1] - mean) / n",
+)
+
+# %% [markdown]
+# Now the picture. SGD on the valley of section 1, but each gradient gets noise (as a mini-batch would
+# give it), with a constant step. From step 200 on (once the walk has reached the valley's floor) we average
+# the points.
+
+# %%
+noise_rng = np.random.default_rng(7)
+w, path = w_start.copy(), []
+for step in range(800):
+    noisy_gradient = A @ w + noise_rng.standard_normal(2) * 3.0  # the true gradient plus mini-batch noise
+    w = w - 0.015 * noisy_gradient
+    path.append(w.copy())
+path = np.array(path)  # (800, 2)
+weight = nn.Parameter(path[199].copy())  # a Parameter that training would move: here we move it along path
+average = WeightAverage([weight])
+for point in path[200:]:
+    weight.data = point.copy()
+    average.update()  # w̄ <- w̄ + (w - w̄) / n
+with average.applied():  # inside, the Parameter holds the mean
+    w_bar = weight.data.copy()
+
+fig, ax = plt.subplots(figsize=(6, 4.5))
+ax.contour(W1, W2, Z, levels=np.geomspace(0.01, 20, 12), colors="lightgray")
+ax.plot(path[200:, 0], path[200:, 1], ".", ms=3, alpha=0.5, label="noisy SGD's weights, steps 200-800")
+ax.plot(*path[-1], "o", color="tab:orange", label=f"last weights: loss {loss(path[-1]):.3f}")
+ax.plot(*w_bar, "*", ms=14, color="tab:red", label=f"their average: loss {loss(w_bar):.4f}")
+ax.plot(0, 0, "k+", ms=12, label="minimum")
+ax.set_xlim(-1.5, 1.5)
+ax.set_ylim(-1.2, 1.2)
+ax.set_aspect("equal")
+ax.legend(fontsize=8, loc="lower right")
+plt.show()
+print(f"loss of the last point {loss(path[-1]):.4f}; mean loss of the points {np.mean([loss(p) for p in path[200:]]):.4f}; "
+      f"loss of their average {loss(w_bar):.4f}")
+
+# %% [markdown]
+# The cloud is stretched along the valley's flat direction, where the noise pushes the weights furthest and
+# the gradient pulls them back slowest. The average lands almost on the minimum: its loss is a hundred times
+# lower than that of a typical point. A smaller learning rate would shrink the cloud too, but also slow the
+# walk; averaging gets the centre without slowing anything down.
+
+# %% [markdown]
 # ## Reflection
 # 1. Adam stores two extra numbers per parameter. For the recommender's 1.2 million parameters in float32,
 #    how much memory is that? And for a 7-billion-parameter language model?
@@ -431,5 +510,7 @@ plt.show()
 #   with bias correction for the zero start.
 # - AdamW decays weights directly ($w \leftarrow w - \eta\lambda w$) instead of through the gradient.
 # - Warm-up then cosine decay: gentle start while statistics are poor, small steps at the end to settle.
+# - Weight averaging: with a constant step the weights bounce around the minimum; their running mean
+#   $\bar w_n = \bar w_{n-1} + (w_n - \bar w_{n-1})/n$ sits near its centre (`TrainConfig(average_from=...)`).
 #
 # **Next:** lesson 8 puts attention, backpropagation and AdamW together and trains the recommender.

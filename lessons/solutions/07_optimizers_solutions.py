@@ -131,3 +131,28 @@ check_function(
     name="my_schedule", atol=1e-12, rtol=1e-9,
     hint="if step < 10: return 1e-3 * (step + 1) / 10; p = min((step - 10) / 90, 1); return 1e-3 * (1 + math.cos(math.pi * p)) / 2",
 )
+
+
+# %% [markdown]
+# ### Exercise 4 — the running mean
+
+# %%
+def running_mean(weights):
+    """(n, d) weight vectors -> (n, d): row k is the mean of rows 0..k, by the running update."""
+    means = np.empty_like(weights)
+    mean = weights[0].copy()
+    means[0] = mean
+    for n in range(2, len(weights) + 1):
+        mean = mean + (weights[n - 1] - mean) / n  # w̄_n = w̄_{n-1} + (w_n - w̄_{n-1}) / n
+        means[n - 1] = mean
+    return means
+
+
+# %%
+_weights = rng.standard_normal((6, 3))
+check_function(
+    running_mean,
+    [((_weights,), np.cumsum(_weights, axis=0) / np.arange(1, 7)[:, None])],
+    name="running_mean",
+    hint="mean = weights[0].copy(); then for n = 2, 3, ...: mean = mean + (weights[n-1] - mean) / n",
+)
