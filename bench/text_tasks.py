@@ -14,9 +14,11 @@ Prints, and writes to OUT/bench.json:
 3. generation speed with and without the key/value cache (tokens/s and their ratio, same model, same run);
 4. with --labelled-sets (or MINISHOP_LABELLED_SETS, paths joined by os.pathsep): for each small labelled
    file (text<TAB>label, e.g. the UCI "Sentiment Labelled Sentences"), the seeded 80/20 comparison of
-   `minishop train-classifier` defaults against bag-of-words, repeated for --seeds seeds (each seed draws
-   another split, initialisation and shuffling), as a table of mean +- standard deviation. A path that
-   does not exist is reported and skipped. Nothing of these files is stored in the repository.
+   the transformer against bag-of-words, repeated for --seeds seeds (each seed draws another split,
+   initialisation and shuffling), as a table of mean +- standard deviation. The transformer runs with
+   SMALL_SET_OPTIONS on top of the `minishop train-classifier` defaults (`--small-set-options defaults`
+   for the plain defaults). A path that does not exist is reported and skipped. Nothing of these files is
+   stored in the repository.
 """
 
 import argparse
@@ -78,6 +80,12 @@ def bench_cache(out, n_tokens=120, repeats=3):
     return {"cached_tokens_per_s": cached, "uncached_tokens_per_s": uncached, "ratio": cached / uncached}
 
 
+# For files of about a thousand sentences: whole words as tokens (minishop.tokenizers.words) instead of a
+# 1,000-id BPE learned from 700 sentences, and mean and max pooling side by side (chosen on seeds 5-9,
+# bench/README.md). `minishop train-classifier --tokenizer words --pooling mean+max` is the same.
+SMALL_SET_OPTIONS = {"tokenizer": "words", "pooling": "mean+max"}
+
+
 def labelled_set_paths(argument):
     """The --labelled-sets paths (comma-separated), else MINISHOP_LABELLED_SETS (os.pathsep-separated)."""
     if argument:
@@ -91,8 +99,11 @@ def _spread(values):
     return f"{statistics.mean(values):.3f} +- {deviation:.3f}"
 
 
-def bench_small_sets(out, paths, n_seeds):
-    """Transformer vs bag-of-words on small labelled files, over seeds 0 .. n_seeds - 1; prints a table."""
+def bench_small_sets(out, paths, n_seeds, options=None):
+    """Transformer (the defaults changed by `options`, SMALL_SET_OPTIONS when None) vs bag-of-words on small
+    labelled files, over seeds 0 .. n_seeds - 1; prints a table."""
+    options = SMALL_SET_OPTIONS if options is None else options
+    print(f"\n== small labelled sets: transformer options {options or 'the defaults'} ==")
     report = {}
     for path in paths:
         if not os.path.exists(path):
@@ -103,8 +114,9 @@ def bench_small_sets(out, paths, n_seeds):
         for seed in range(n_seeds):
             started = time.perf_counter()
             results = train_classifier_on_file(path, os.path.join(out, f"small-{name}-seed{seed}"), "tsv",
-                                               config=ClassifierTaskConfig(seed=seed), progress=False)
-            runs.append({"seed": seed, "seconds": time.perf_counter() - started, "examples": results["data"]["examples"],
+                                               config=ClassifierTaskConfig(seed=seed, **options), progress=False)
+            runs.append({"seed": seed, "options": options, "seconds": time.perf_counter() - started,
+                         "examples": results["data"]["examples"],
                          **{f"{key}_{metric}": results[key][metric] for key in ("model", "bow")
                             for metric in ("accuracy", "macro_f1")}})
         report[name] = runs
@@ -132,6 +144,9 @@ def main():
     parser.add_argument("--labelled-sets", default=None,
                         help="comma-separated small text<TAB>label files (default: $MINISHOP_LABELLED_SETS)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds (splits) per small labelled set")
+    parser.add_argument("--small-set-options", default=None,
+                        help="JSON of ClassifierTaskConfig fields for the small sets (default: SMALL_SET_OPTIONS), "
+                             "or 'defaults' for train-classifier's defaults")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     report = {}
@@ -150,7 +165,9 @@ def main():
     if args.only in (None, "small-sets"):
         paths = labelled_set_paths(args.labelled_sets)
         if paths:
-            report["small_sets"] = bench_small_sets(args.out, paths, args.seeds)
+            options = {} if args.small_set_options == "defaults" else (
+                json.loads(args.small_set_options) if args.small_set_options else None)
+            report["small_sets"] = bench_small_sets(args.out, paths, args.seeds, options)
         else:
             print("\n== small labelled sets: none given (--labelled-sets or MINISHOP_LABELLED_SETS), skipped ==")
     with open(os.path.join(args.out, "bench.json"), "w", encoding="utf-8") as file:

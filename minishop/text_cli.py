@@ -30,7 +30,10 @@ OPTION_HELP = {
     "d_model": "model width", "n_blocks": "transformer blocks", "n_heads": "attention heads (must divide d_model)",
     "max_len": "longest sequence in tokens (longer texts are cut, and counted)", "batch_size": "examples per step",
     "lr": "peak learning rate (AdamW, warm-up then cosine)", "dropout": "dropout probability",
-    "pooling": "'attention' (a learned weighting of the tokens), 'mean' over tokens, or 'cls' (the first token)",
+    "pooling": "'attention' (a learned weighting of the tokens), 'mean' or 'max' over tokens, 'mean+max' (both), "
+               "or 'cls' (the first token)",
+    "tokenizer": "'bpe' (byte-level BPE of --vocab-size ids) or 'words' (whole lower-cased words; for small files)",
+    "min_word_count": "with --tokenizer words: keep training words seen at least this often, the rest become <unk>",
     "seed": "seeds the split, init, shuffling, dropout",
     "word_dropout": "share of training tokens replaced by <unk> each epoch (regularises small files)",
     "patience": "stop after this many epochs without a better validation macro-F1",
@@ -120,9 +123,10 @@ def _add_train_classifier(subparsers):
     parser.add_argument("--target", choices=("sentiment", "rating"), default="sentiment",
                         help="label of the bundled shop's reviews (ignored with --data)")
     parser.add_argument("--out", default="runs/classifier", help="run folder to write")
-    _add_config_options(parser, ClassifierTaskConfig, ["epochs", "vocab_size", "d_model", "n_blocks", "n_heads",
-                                                       "max_len", "batch_size", "lr", "dropout", "word_dropout",
-                                                       "pooling", "patience", "seed"])
+    _add_config_options(parser, ClassifierTaskConfig, ["epochs", "tokenizer", "vocab_size", "min_word_count",
+                                                       "d_model", "n_blocks", "n_heads", "max_len", "batch_size",
+                                                       "lr", "dropout", "word_dropout", "pooling", "patience",
+                                                       "seed"])
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=run_train_classifier)
 

@@ -20,7 +20,7 @@ def _batch(seed=0, B=4, T=7):
     return ids, padding, labels
 
 
-@pytest.mark.parametrize("pooling", ["mean", "cls", "attention"])
+@pytest.mark.parametrize("pooling", ["mean", "cls", "attention", "max", "mean+max"])
 def test_loss_gradients_pass_gradcheck(float64, pooling):
     minishop.manual_seed(1)
     model = ReviewClassifier(VOCAB, CLASSES, d_model=6, n_blocks=2, n_heads=2, max_len=7, dropout=0.0,
@@ -38,7 +38,7 @@ def test_loss_gradients_pass_gradcheck(float64, pooling):
     assert result.passed and result.max_rel_error < 1e-6
 
 
-@pytest.mark.parametrize("pooling", ["mean", "attention"])
+@pytest.mark.parametrize("pooling", ["mean", "attention", "max", "mean+max"])
 def test_padding_does_not_change_the_prediction(float64, pooling):
     minishop.manual_seed(2)
     model = ReviewClassifier(VOCAB, CLASSES, d_model=8, n_blocks=2, n_heads=2, max_len=12, dropout=0.0,
@@ -91,6 +91,24 @@ def test_attention_pooling_starts_as_the_mean_and_then_weights_tokens_by_their_s
     np.testing.assert_allclose(attention(ids, padding).data, logits, atol=1e-12)
 
 
+def test_max_and_mean_max_pooling_match_numpy_over_the_real_tokens(float64):
+    minishop.manual_seed(14)
+    model = ReviewClassifier(VOCAB, CLASSES, d_model=8, n_blocks=1, n_heads=2, max_len=9, dropout=0.0,
+                             pooling="mean+max").eval()
+    ids, padding, _ = _batch(seed=15)
+    hidden = model.encoder(ids, key_padding_mask=padding).data  # (B, T, D)
+    hidden_real = np.where(padding[:, :, None], np.nan, hidden)  # padding out of the reduction
+    mean, top = np.nanmean(hidden_real, axis=1), np.nanmax(hidden_real, axis=1)  # (B, D) each
+    assert not np.allclose(top, hidden.max(axis=1))  # padding states would have won somewhere
+    logits = np.concatenate([mean, top], axis=1) @ model.head.weight.data + model.head.bias.data  # (B, C)
+    np.testing.assert_allclose(model(ids, padding).data, logits, atol=1e-12)
+    assert model.head.weight.shape == (16, CLASSES)
+    max_only = ReviewClassifier(VOCAB, CLASSES, d_model=8, n_blocks=1, n_heads=2, max_len=9, pooling="max").eval()
+    max_only.load_state_dict({**model.state_dict(), "head.weight": model.head.weight.data[8:]})
+    expected = top @ model.head.weight.data[8:] + model.head.bias.data
+    np.testing.assert_allclose(max_only(ids, padding).data, expected, atol=1e-12)
+
+
 def test_zero_blocks_is_a_bag_of_embeddings_with_attention_pooling(float64):
     minishop.manual_seed(12)
     model = ReviewClassifier(VOCAB, CLASSES, d_model=8, n_blocks=0, n_heads=2, max_len=9, pooling="attention")
@@ -122,5 +140,5 @@ def test_sentiment_of_rating():
     assert [sentiment_of_rating(r) for r in (1, 2, 3, 4, 5)] == [0, 0, 1, 2, 2]
     with pytest.raises(ValueError, match="rating=0"):
         sentiment_of_rating(0)
-    with pytest.raises(ValueError, match="pooling='max'.*attention"):
-        ReviewClassifier(VOCAB, CLASSES, pooling="max")
+    with pytest.raises(ValueError, match="pooling='sum'.*attention"):
+        ReviewClassifier(VOCAB, CLASSES, pooling="sum")

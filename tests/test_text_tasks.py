@@ -16,6 +16,7 @@ from minishop.text_cli import add_text_commands
 from minishop.text_tasks import classify_texts, corpus, load_classifier, load_text_lm
 from minishop.text_tasks.classify import drop_words
 from minishop.tokenizers import BPETokenizer
+from minishop.tokenizers.words import WordVocab
 
 FIXTURES = Path(__file__).parent / "fixtures" / "text"
 BENCH = Path(__file__).parent.parent / "bench" / "text_tasks.py"
@@ -138,6 +139,25 @@ def test_train_classifier_with_attention_pooling_and_no_blocks_records_its_optio
     assert len(weights) > 5 and abs(weights.sum() - 1) < 1e-6 and weights.std() > 0  # not the uniform mean
 
 
+def test_train_classifier_with_words_and_mean_max_pooling_saves_and_reloads_the_word_vocabulary(tmp_path):
+    out = tmp_path / "words"
+    run_cli("train-classifier", "--data", FIXTURES / "small_reviews.tsv", "--out", out, *TINY_CLASSIFIER,
+            "--tokenizer", "words", "--min-word-count", "2", "--pooling", "mean+max")
+    task = json.loads((out / "task.json").read_text())
+    assert task["train"]["tokenizer"] == "words" and task["model"]["pooling"] == "mean+max"
+    model, tokenizer, classes = load_classifier(out)
+    assert isinstance(tokenizer, WordVocab) and model.head.weight.shape == (32, 2)
+    training_words = [line.split("\t")[0] for line in (FIXTURES / "small_reviews.tsv").read_text().splitlines()]
+    seen_twice = WordVocab.train(training_words, min_count=2).words
+    assert set(tokenizer.words) <= set(seen_twice) and "kettle" in tokenizer.words  # learned from training only
+    assert tokenizer.vocab_size == task["model"]["vocab_size"]
+    answer = classify_texts(model, tokenizer, classes, ["The kettle is useless. Returned it."])[0]
+    tokens = [token for token, _ in answer["attention"]]  # one per word, or <unk> for a word not kept
+    expected = ["<bos>", "the", "kettle", "is", "useless", "returned", "it"]
+    assert tokens[0] == "<bos>" and len(tokens) == 7 and all(t in (e, "<unk>") for t, e in zip(tokens, expected))
+    assert set(answer["probabilities"]) == {"neg", "pos"}
+
+
 def _bench_module():
     spec = importlib.util.spec_from_file_location("bench_text_tasks", BENCH)
     module = importlib.util.module_from_spec(spec)
@@ -161,5 +181,7 @@ def test_bench_small_sets_compares_over_seeds_and_skips_missing_files(tmp_path, 
         assert 0 <= run["model_macro_f1"] <= 1 and run["bow_accuracy"] > 0.7  # the fixture is easy for words
     seed_dirs = [json.loads((tmp_path / f"small-small_reviews-seed{s}" / "task.json").read_text()) for s in (0, 1)]
     assert [d["train"]["seed"] for d in seed_dirs] == [0, 1]
+    assert all(d["train"]["tokenizer"] == bench.SMALL_SET_OPTIONS["tokenizer"] == "words" for d in seed_dirs)
+    assert "transformer options {'tokenizer': 'words'" in printed and runs[0]["options"] == bench.SMALL_SET_OPTIONS
     monkeypatch.setenv("MINISHOP_LABELLED_SETS", os.pathsep.join(["a.tsv", "b.tsv"]))
     assert bench.labelled_set_paths(None) == ["a.tsv", "b.tsv"] and bench.labelled_set_paths("c.tsv,d") == ["c.tsv", "d"]

@@ -17,6 +17,11 @@ Devlin et al. 2019), because the whole review is there at once. One vector then 
       0.705 with it, 0.722 without). It pays with n_blocks=0 (about 0.71 -> 0.75 over mean pooling, see
       minishop.text_tasks.classify); on top of blocks q barely leaves zero in the few epochs before early
       stopping, so it acts as the mean and its weights explain little.
+- pooling="max": the largest value of each feature over the real tokens (as in CNN sentence classifiers,
+      Kim 2014; Collobert et al. 2011), so one strongly marked word can decide:
+          pooled_d = max_t h_td  over the real tokens                                   (B, D)
+      Its gradient flows only to the token that held each maximum.
+- pooling="mean+max": both, side by side: [mean ; max]                                  (B, 2D)
 
 A linear head turns the pooled vector into class logits (B, C), trained with cross-entropy. The same
 class serves sentiment (negative / neutral / positive) and the 1-5 star rating: only n_classes differs.
@@ -30,7 +35,7 @@ from minishop import functional as F
 from minishop.nn import Linear, Module, Parameter, Transformer
 from minishop.tensor import no_grad
 
-POOLINGS = ("mean", "cls", "attention")
+POOLINGS = ("mean", "cls", "attention", "max", "mean+max")
 MASKED_SCORE = -1e9  # the score of a padding token: its weight exp(-1e9) is 0
 SENTIMENT_CLASSES = ("negative", "neutral", "positive")
 RATING_CLASSES = ("1", "2", "3", "4", "5")
@@ -41,6 +46,17 @@ def sentiment_of_rating(rating):
     if rating not in (1, 2, 3, 4, 5):
         raise ValueError(f"sentiment_of_rating(rating={rating!r}): expected an integer from 1 to 5")
     return 0 if rating <= 2 else (1 if rating == 3 else 2)
+
+
+def mean_pool(hidden, padding):  # hidden (B, T, D), padding bool (B, T) True at padding
+    """sum_t h_t * real_t / sum_t real_t: the average hidden state of the real tokens (B, D)."""
+    real = (~padding).astype(hidden.dtype)[:, :, None]  # (B, T, 1) 1 for a real token
+    return (hidden * real).sum(axis=1) / real.sum(axis=1)  # (B, D)
+
+
+def max_pool(hidden, padding):  # hidden (B, T, D), padding bool (B, T) True at padding
+    """max_t h_td over the real tokens (B, D); padding is set to MASKED_SCORE first so it never wins."""
+    return hidden.masked_fill(padding[:, :, None], MASKED_SCORE).max(axis=1)  # (B, D)
 
 
 class ReviewClassifier(Module):
@@ -59,18 +75,21 @@ class ReviewClassifier(Module):
         if pooling == "attention":
             xp = backend.xp()
             self.pool_query = Parameter(xp.zeros((d_model,), dtype=backend.default_dtype()))  # q (D,)
-        self.head = Linear(d_model, n_classes)
+        self.head = Linear(2 * d_model if pooling == "mean+max" else d_model, n_classes)
 
     def pool(self, hidden, padding):  # hidden (B, T, D), padding bool (B, T) True at padding
-        """One vector per review (B, D): the mean over real tokens, the first token's state, or the
-        attention-weighted mean."""
+        """One vector per review: the mean over real tokens, the first token's state, the attention-weighted
+        mean, the maximum over real tokens (all (B, D)), or mean and maximum side by side (B, 2D)."""
         if self.pooling == "cls":
             return hidden[:, 0]  # (B, D)
         if self.pooling == "attention":
             weights = self.pooling_weights(hidden, padding)  # (B, T)
             return (hidden * weights.reshape(*weights.shape, 1)).sum(axis=1)  # (B, D)
-        real = (~padding).astype(hidden.dtype)[:, :, None]  # (B, T, 1) 1 for a real token
-        return (hidden * real).sum(axis=1) / real.sum(axis=1)  # (B, D)
+        if self.pooling == "max":
+            return max_pool(hidden, padding)  # (B, D)
+        if self.pooling == "mean+max":
+            return F.concatenate([mean_pool(hidden, padding), max_pool(hidden, padding)], axis=-1)  # (B, 2D)
+        return mean_pool(hidden, padding)  # (B, D)
 
     def pooling_weights(self, hidden, padding):  # hidden (B, T, D), padding bool (B, T)
         """Attention pooling's a_t = softmax_t(h_t . q) over the real tokens (B, T); rows sum to 1."""

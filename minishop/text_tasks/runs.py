@@ -1,6 +1,6 @@
 """Run folders of the text tasks: where the checkpoint, tokenizer and task description live.
 
-    DIR/best.ckpt      the best weights (minishop.train)      DIR/tokenizer.json  the BPE tokenizer
+    DIR/best.ckpt      the best weights (minishop.train)      DIR/tokenizer.json  the tokenizer
     DIR/task.json      the task and the model's config         DIR/results.json    the figures
 """
 
@@ -36,11 +36,11 @@ def read_json(path):
         return json.load(file)
 
 
-def load_run(path, task_name, model_class):
+def load_run(path, task_name, model_class, load_tokenizer=BPETokenizer.load):
     """(model in eval mode, tokenizer, task description) from a run folder or a checkpoint file inside one.
 
     task_name is what task.json must say ("text-lm", "review-classifier"); model_class is built from its
-    "model" config and given the checkpoint's weights.
+    "model" config and given the checkpoint's weights; load_tokenizer reads tokenizer.json.
     """
     folder, checkpoint = run_paths(path)
     task = read_json(os.path.join(folder, "task.json"))
@@ -48,4 +48,4 @@ def load_run(path, task_name, model_class):
         raise ValueError(f"{folder}/task.json: this run is a {task.get('task')!r}, not a {task_name!r} run")
     model = model_class(**task["model"])
     load_checkpoint(checkpoint, model)
-    return model.eval(), BPETokenizer.load(os.path.join(folder, "tokenizer.json")), task
+    return model.eval(), load_tokenizer(os.path.join(folder, "tokenizer.json")), task

@@ -1,7 +1,8 @@
-"""Tokenizers: a byte-level BPE for product text and an item vocabulary for shopping histories.
+"""Tokenizers: a byte-level BPE for product text, an item vocabulary for shopping histories, and a word
+vocabulary for classifiers trained on small files.
 
 Read in this order: pretokenize.py (cut text into chunks), base.py (count pairs, merge a pair),
-naive_bpe.py (the obvious trainer), training.py (the fast one), bpe.py (the tokenizer), items.py.
+naive_bpe.py (the obvious trainer), training.py (the fast one), bpe.py (the tokenizer), items.py, words.py.
 """
 
 from minishop.tokenizers.bpe import BPETokenizer
@@ -9,6 +10,7 @@ from minishop.tokenizers.items import ItemVocab
 from minishop.tokenizers.naive_bpe import train_naive
 from minishop.tokenizers.pretokenize import DEFAULT_SPECIAL_TOKENS, SPLIT_PATTERN, pretokenize
 from minishop.tokenizers.training import train_merges
+from minishop.tokenizers.words import WordVocab
 
 __all__ = [
     "BPETokenizer",
@@ -18,4 +20,5 @@ __all__ = [
     "pretokenize",
     "train_merges",
     "train_naive",
+    "WordVocab",
 ]
