@@ -5,12 +5,12 @@
     python bench/amazon_games.py --loss ce --epochs 60 --eval-every 2 --patience 5    # full softmax cross-entropy
 
 The paper's setup: d 50, 2 blocks, 1 head, max length 50, dropout 0.5, Adam lr 1e-3 (betas 0.9, 0.98),
-batch 128, no warm-up, no clipping. --average-from S adds stochastic weight averaging from epoch S
-(the mean of the end-of-epoch weights is validated and kept; minishop.optim.averaging). Validation NDCG@10 on the validation items every --eval-every epochs,
-under the paper's sampled protocol by default (--valid-protocol full to select on full ranking), with early
-stopping; then the TEST metrics of the best model and of the three baselines
-under both protocols, for ALL users (the paper scores a random 10,000). Published (sampled protocol):
-SASRec NDCG@10 0.5360, HR@10 0.7410.
+batch 128, no warm-up, no clipping. --average-from S adds stochastic weight averaging from epoch S (the
+mean of the end-of-epoch weights is validated and kept; minishop.optim.averaging). Validation NDCG@10 on
+the validation items every --eval-every epochs, under the paper's sampled protocol by default
+(--valid-protocol full to select on full ranking), with early stopping; then the TEST metrics of the best
+model and of the three baselines under both protocols, for ALL users (the paper scores a random 10,000).
+Published (sampled protocol): SASRec NDCG@10 0.5360, HR@10 0.7410.
 
 The data file is read from --data, else $MINISHOP_AMAZON_GAMES, else ../shared/data/amazon-games.txt from the
 repository root; the script exits cleanly with a message when it is absent. --out keeps the run folder, so

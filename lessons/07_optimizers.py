@@ -486,7 +486,8 @@ ax.set_ylim(-1.2, 1.2)
 ax.set_aspect("equal")
 ax.legend(fontsize=8, loc="lower right")
 plt.show()
-print(f"loss of the last point {loss(path[-1]):.4f}; mean loss of the points {np.mean([loss(p) for p in path[200:]]):.4f}; "
+mean_loss = np.mean([loss(point) for point in path[200:]])
+print(f"loss of the last point {loss(path[-1]):.4f}; mean loss of the points {mean_loss:.4f}; "
       f"loss of their average {loss(w_bar):.4f}")
 
 # %% [markdown]

@@ -143,8 +143,8 @@ def train(model, batches, loss_fn, config=None, evaluate=None, out_dir=None, res
     loss_fn(model, batch) -> scalar Tensor. evaluate(model) -> dict of floats, or None.
     out_dir: folder for best.ckpt, last.ckpt and metrics.jsonl (nothing is written when None).
     resume: continue from out_dir/last.ckpt if it exists. run_config: a JSON dict stored in every
-    checkpoint under "run" (what is needed to rebuild the model and find its data). The model ends in eval mode with the BEST weights
-    when evaluate is given (else the last ones).
+    checkpoint under "run" (what is needed to rebuild the model and find its data). The model ends in eval
+    mode with the BEST weights when evaluate is given (else the last ones, or with average_from their mean).
     """
     config = config or TrainConfig()
     if config.mode not in ("max", "min"):
