@@ -37,6 +37,8 @@ OPTION_HELP = {
     "seed": "seeds the split, init, shuffling, dropout",
     "word_dropout": "share of training tokens replaced by <unk> each epoch (regularises small files)",
     "patience": "stop after this many epochs without a better validation macro-F1",
+    "average_from": "from this epoch on, validate and keep the running mean of the end-of-epoch weights "
+                    "(stochastic weight averaging; 0 = off)",
 }
 
 
@@ -126,7 +128,7 @@ def _add_train_classifier(subparsers):
     _add_config_options(parser, ClassifierTaskConfig, ["epochs", "tokenizer", "vocab_size", "min_word_count",
                                                        "d_model", "n_blocks", "n_heads", "max_len", "batch_size",
                                                        "lr", "dropout", "word_dropout", "pooling", "patience",
-                                                       "seed"])
+                                                       "average_from", "seed"])
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=run_train_classifier)
 

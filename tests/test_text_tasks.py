@@ -142,9 +142,12 @@ def test_train_classifier_with_attention_pooling_and_no_blocks_records_its_optio
 def test_train_classifier_with_words_and_mean_max_pooling_saves_and_reloads_the_word_vocabulary(tmp_path):
     out = tmp_path / "words"
     run_cli("train-classifier", "--data", FIXTURES / "small_reviews.tsv", "--out", out, *TINY_CLASSIFIER,
-            "--tokenizer", "words", "--min-word-count", "2", "--pooling", "mean+max")
+            "--tokenizer", "words", "--min-word-count", "2", "--pooling", "mean+max", "--average-from", "1")
     task = json.loads((out / "task.json").read_text())
     assert task["train"]["tokenizer"] == "words" and task["model"]["pooling"] == "mean+max"
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert task["train"]["average_from"] == 1
+    assert [r["averaged_epochs"] for r in records] == list(range(1, len(records) + 1))  # averaged from epoch 1
     model, tokenizer, classes = load_classifier(out)
     assert isinstance(tokenizer, WordVocab) and model.head.weight.shape == (32, 2)
     training_words = [line.split("\t")[0] for line in (FIXTURES / "small_reviews.tsv").read_text().splitlines()]
@@ -182,6 +185,7 @@ def test_bench_small_sets_compares_over_seeds_and_skips_missing_files(tmp_path, 
     seed_dirs = [json.loads((tmp_path / f"small-small_reviews-seed{s}" / "task.json").read_text()) for s in (0, 1)]
     assert [d["train"]["seed"] for d in seed_dirs] == [0, 1]
     assert all(d["train"]["tokenizer"] == bench.SMALL_SET_OPTIONS["tokenizer"] == "words" for d in seed_dirs)
+    assert all(d["train"]["average_from"] == bench.SMALL_SET_OPTIONS["average_from"] == 2 for d in seed_dirs)
     assert "transformer options {'tokenizer': 'words'" in printed and runs[0]["options"] == bench.SMALL_SET_OPTIONS
     monkeypatch.setenv("MINISHOP_LABELLED_SETS", os.pathsep.join(["a.tsv", "b.tsv"]))
     assert bench.labelled_set_paths(None) == ["a.tsv", "b.tsv"] and bench.labelled_set_paths("c.tsv,d") == ["c.tsv", "d"]
