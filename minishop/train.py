@@ -182,10 +182,9 @@ def train(model, batches, loss_fn, config=None, evaluate=None, out_dir=None, res
         if average is not None and epoch >= config.average_from:
             average.update()  # θ̄ <- θ̄ + (θ - θ̄) / n with this epoch's weights
             state["averaged"] = record["averaged_epochs"] = average.count
-        # what is validated and saved as best: the averaged weights once there are any, else the raw ones
-        evaluated_weights = average.applied() if average is not None else nullcontext()
         if evaluate is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
-            with evaluated_weights:
+            # what is validated and saved as best: the averaged weights once there are any, else the raw ones
+            with average.applied() if average is not None else nullcontext():
                 metrics = evaluate(model)
                 record.update({f"valid_{name}": value for name, value in metrics.items()})
                 value = float(metrics[config.monitor]) if config.monitor in metrics else _missing(config, metrics)
