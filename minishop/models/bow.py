@@ -20,19 +20,18 @@ Documents are stored sparsely (the indices and values of their non-zero features
 """
 
 import math
-import re
 from collections import Counter
 
 from minishop import backend
+from minishop.tokenizers.words import split_words
 
 np = backend.np
 
-WORD = re.compile(r"\w+(?:'\w+)?")
-
 
 def words(text, ngrams=1):
-    """Lower-cased words of `text`, plus word pairs "a b" when ngrams=2."""
-    tokens = WORD.findall(text.lower())
+    """Lower-cased words of `text` (the same units as minishop.tokenizers.words), plus word pairs "a b" when
+    ngrams=2."""
+    tokens = split_words(text)
     if ngrams >= 2:
         tokens = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
     return tokens
