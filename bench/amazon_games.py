@@ -64,7 +64,7 @@ def main(argv=None):
     sys.path.insert(0, REPO)
     from minishop.data import prepare
     from minishop.eval import format_table
-    from minishop.models.training import RecommenderConfig, compare_with_baselines, fit_recommender
+    from minishop.recsys.training import RecommenderConfig, compare_with_baselines, fit_recommender
 
     prepared = prepare(path, format="sasrec")
     print(f"Amazon Games: {prepared}")

@@ -42,8 +42,8 @@ def load_train_histories(path):
 
 def minishop_trainer(n_items, loss_name):
     import minishop
-    from minishop.models.objectives import LOSSES
-    from minishop.models.recommender import SequentialRecommender
+    from minishop.recsys.objectives import LOSSES
+    from minishop.recsys.model import SequentialRecommender
     from minishop.optim import Adam, clip_grad_norm
 
     minishop.manual_seed(0)
@@ -155,7 +155,7 @@ def main():
 
     import torch
     import minishop
-    from minishop.models.objectives import make_batch
+    from minishop.recsys.objectives import make_batch
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -176,7 +176,7 @@ def main():
         # same model? compare the loss of one batch without dropout
         source.eval(), torch_model.eval()
         check = batch_number(0)
-        from minishop.models.objectives import LOSSES
+        from minishop.recsys.objectives import LOSSES
 
         with minishop.no_grad():
             ours = LOSSES[loss_name](source, check).item()

@@ -31,8 +31,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from minishop import backend  # noqa: E402
-from minishop.models.text_lm import TextLM  # noqa: E402
-from minishop.text_tasks import (ClassifierTaskConfig, LMTaskConfig, load_text_lm,  # noqa: E402
+from minishop.text.lm import TextLM  # noqa: E402
+from minishop.text import (ClassifierTaskConfig, LMTaskConfig, load_text_lm,  # noqa: E402
                                  train_classifier_on_file, train_classifier_on_shop, train_description_lm)
 
 

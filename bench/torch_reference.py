@@ -1,7 +1,7 @@
 """The PyTorch side of the benchmarks: one SASRec transformer block written with the same operations as minishop's.
 
 Not torch.nn.MultiheadAttention: with left padding under a causal mask, a padding query sees no key at all and
-torch returns NaN there, while minishop (and this block) fills masked scores with -1e9 (see minishop/nn/functional.py).
+torch returns NaN there, while minishop (and this block) fills masked scores with -1e9 (see minishop/nn/attention.py).
 One head, pre-LN, GELU (tanh approximation), dropout after attention weights, inside and after the feed-forward,
 and (drop_attention_output=True, as minishop.nn.TransformerBlock's default) on the attention output; the
 SequentialRecommender, like SASRec, leaves the attention output undropped (drop_attention_output=False).

@@ -23,7 +23,7 @@
 # 2. build a SQLite database of orders, query it with SQL (`GROUP BY`, `JOIN`), and load it with `minishop.data.load(format="sqlite")`;
 # 3. describe the common **interactions table** (user, item, timestamp, event) that every minishop loader returns, and read a loader's report;
 # 4. see two facts that shape every recommender — long-tailed item popularity and seasonality — in plots;
-# 5. name the public datasets minishop can read (`minishop.datasets`) and their licenses.
+# 5. name the public datasets minishop can read (`minishop.data.registry`) and their licenses.
 #
 # **Prerequisites.** Python; a first look at pandas (`read_csv`, `value_counts`, `groupby`). No SQL needed:
 # we explain the few statements we use.
@@ -41,7 +41,8 @@ import numpy as np
 import pandas as pd
 
 import minishop
-from minishop import data, datasets
+from minishop import data
+from minishop.data import registry as datasets
 from checks import REPO_ROOT, check_close, check_equal
 
 minishop.manual_seed(0)  # nothing here is random, but every lesson starts the same way
@@ -296,7 +297,7 @@ plt.show()
 #
 # ## 8. Real public datasets
 #
-# The same loaders read public e-commerce datasets. `minishop.datasets` is a registry that records, for
+# The same loaders read public e-commerce datasets. `minishop.data.registry` is a registry that records, for
 # each one, where to get it, which `format` to pass to `data.load`, and its **license** — check it before you
 # use a dataset, and cite its authors. Nothing is downloaded unless you call `datasets.download(name)`
 # (we do not, in a lesson); some datasets need a login and must be fetched by hand.

@@ -38,7 +38,7 @@ import pandas as pd
 
 import minishop
 import minishop.nn as nn
-import minishop.nn.functional as F
+import minishop.functional as F
 from minishop import Tensor
 from minishop.data import prepare
 from minishop.optim import Adam
@@ -340,7 +340,7 @@ plt.show()
 # ## 6. Word embeddings are the same layer
 #
 # For text the ids are BPE tokens (lesson 3), and the first layer of the language model of lesson 10
-# (`minishop.models.TextLM`) is an `nn.Embedding(vocab_size, d_model)` — the same lookup, the same
+# (`minishop.text.TextLM`) is an `nn.Embedding(vocab_size, d_model)` — the same lookup, the same
 # scatter-add gradient. A token that occurs in many positions of a batch ("the", " for") gets many
 # gradient rows summed into its one vector.
 

@@ -26,7 +26,7 @@
 # 2. explain why the scores are divided by $\sqrt d$ (and show what goes wrong without it);
 # 3. add query/key/value projections, a causal mask and a padding mask — and say why masked scores are $-10^9$, not $-\infty$;
 # 4. split attention into heads, and read attention heatmaps;
-# 5. use `minishop.nn.functional.seed_attention`, `SelfAttention` and `MultiHeadAttention`.
+# 5. use `minishop.nn.attention.seed_attention`, `SelfAttention` and `MultiHeadAttention`.
 #
 # **Prerequisites.** Matrix products and broadcasting in NumPy; the softmax function; lesson 4 (tokens and
 # items as vectors). No calculus needed here — the gradients come in lesson 6.
@@ -41,7 +41,8 @@ import numpy as np
 
 import minishop
 import minishop.nn as nn
-import minishop.nn.functional as F
+import minishop.functional as F
+from minishop.nn.attention import MASKED_SCORE, attention_mask, seed_attention
 from minishop import Tensor
 from checks import check_close, check_equal, check_function
 
@@ -138,7 +139,7 @@ plt.show()
 # ### Exercise 2 — the whole formula
 # Write `seed_attention_numpy(X)` computing $\operatorname{softmax}(XX^\top/\sqrt d)X$ for any 2-D `X` of
 # shape `(T, d)` (use the `softmax` above). It is checked against minishop's
-# `minishop.nn.functional.seed_attention` on random inputs of shapes you did not see.
+# `minishop.nn.attention.seed_attention` on random inputs of shapes you did not see.
 
 # %%
 def seed_attention_numpy(X):
@@ -150,17 +151,17 @@ def seed_attention_numpy(X):
 _cases = [rng.standard_normal(shape) for shape in [(3, 4), (5, 8), (7, 2)]]
 check_function(
     seed_attention_numpy,
-    [((x,), F.seed_attention(Tensor(x)).numpy()) for x in _cases],
+    [((x,), seed_attention(Tensor(x)).numpy()) for x in _cases],
     hint="scores = X @ X.T / math.sqrt(X.shape[-1]); then softmax(scores) @ X",
 )
 
 # %% [markdown]
-# minishop's version is one line of the library (read it: `minishop/nn/functional.py`) and works on a
+# minishop's version is one line of the library (read it: `minishop/nn/attention.py`) and works on a
 # batch `(B, T, d)` too. It gives exactly our hand-computed output:
 
 # %%
-print(F.seed_attention(Tensor(X)).numpy())
-print("same as ours:", np.allclose(F.seed_attention(Tensor(X)).numpy(), output))
+print(seed_attention(Tensor(X)).numpy())
+print("same as ours:", np.allclose(seed_attention(Tensor(X)).numpy(), output))
 
 # %% [markdown]
 # ## 2. Why divide by $\sqrt d$?
@@ -257,7 +258,7 @@ causal_mask = None  # your code here
 # %%
 check_equal(
     causal_mask,
-    F.attention_mask(5, 5, causal=True),
+    attention_mask(5, 5, causal=True),
     name="causal_mask",
     hint="np.triu(np.ones((5, 5), dtype=bool), k=1) — True strictly above the diagonal",
 )
@@ -310,7 +311,7 @@ weights_big = softmax(np.where(masked[1], -1e9, scores6))  # (T, T)
 print("row 0 with -inf:", weights_inf[0])
 print("row 0 with -1e9:", weights_big[0])
 print("rows 3-5 (real queries) equal with -inf and -1e9:", np.array_equal(weights_inf[3:], weights_big[3:]))
-print("minishop uses", F.MASKED_SCORE)
+print("minishop uses", MASKED_SCORE)
 
 # %% [markdown]
 # ### Exercise 4 — a padding mask from lengths

@@ -49,10 +49,10 @@ import pandas as pd
 
 import minishop
 import minishop.nn as nn
-import minishop.nn.functional as F
+import minishop.functional as F
 from minishop import Tensor
 from minishop.data import prepare
-from minishop.models import SequentialRecommender, bce_loss, cross_entropy_loss, make_batch
+from minishop.recsys import SequentialRecommender, bce_loss, cross_entropy_loss, make_batch
 from checks import check_close, check_function
 
 minishop.manual_seed(0)  # minishop's generator: parameter initialisation, dropout
@@ -288,7 +288,7 @@ check_function(
 # %% [markdown]
 # ## 3. The SASRec model
 #
-# `minishop.models.SequentialRecommender` follows SASRec (Kang & McAuley, 2018). With $E$ the item
+# `minishop.recsys.SequentialRecommender` follows SASRec (Kang & McAuley, 2018). With $E$ the item
 # embedding table ($(|I|+1) \times D$, row 0 for padding) and $P$ a learned table of $T_{\max}$ position
 # vectors:
 #
@@ -427,7 +427,7 @@ check_close(
 # each history) with each loss for 10 epochs — enough to see the shape of the curves in a few seconds each.
 
 # %%
-from minishop.models.training import RecommenderConfig, fit_recommender
+from minishop.recsys.training import RecommenderConfig, fit_recommender
 
 workdir = tempfile.TemporaryDirectory(prefix="minishop_lesson08_")  # deleted when the kernel stops
 runs = pathlib.Path(workdir.name)  # run folders: checkpoints + metrics log
@@ -496,12 +496,12 @@ plt.show()
 #
 # ## 6. A recommendation, with a reason
 #
-# `minishop.recommend` scores every item after the user's **whole** history, removes what they already
+# `minishop.recsys.explain` scores every item after the user's **whole** history, removes what they already
 # have, and takes the top $k$. For the reason, it reads the attention weights of the newest position in the
 # last block: the past items the model leaned on most for this prediction.
 
 # %%
-from minishop.recommend import format_recommendations, recommend_for_user
+from minishop.recsys.explain import format_recommendations, recommend_for_user
 
 model = models["ce"]
 recommendation = recommend_for_user(model, prepared, user=prepared.user_ids[user], k=5)

@@ -205,7 +205,7 @@ check_equal(
 # protocols (next section).
 
 # %%
-from minishop.models.training import RecommenderConfig, fit_recommender
+from minishop.recsys.training import RecommenderConfig, fit_recommender
 
 recommenders = {
     "popular": PopularRecommender().fit(split.train, n_items),

@@ -17,7 +17,7 @@
 # baseline and looks at which words it attended to.
 #
 # **Learning goals.** After this lesson you can
-# 1. train `minishop.models.TextLM` with the shared training loop and compare its perplexity with unigram and bigram baselines;
+# 1. train `minishop.text.TextLM` with the shared training loop and compare its perplexity with unigram and bigram baselines;
 # 2. write temperature scaling and nucleus (top-p) filtering, and see in a plot how they reshape a next-token distribution;
 # 3. explain the key/value cache, check that cached and uncached logits agree, and measure the time per token;
 # 4. train `ReviewClassifier` against the bag-of-words baseline and read accuracy, macro-F1 and confusion matrices;
@@ -36,13 +36,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minishop
-from minishop import text_metrics
-from minishop.models.classifier import RATING_CLASSES
-from minishop.models.sampling import next_token_probs, softmax
-from minishop.models.text_lm import TextLM
+from minishop.eval import text_metrics
+from minishop.text.classifier import RATING_CLASSES
+from minishop.text.sampling import next_token_probs, softmax
+from minishop.text.lm import TextLM
 from minishop.tensor import no_grad
-from minishop.text_tasks import ClassifierTaskConfig, classify_texts, corpus, load_classifier, train_classifier
-from minishop.text_tasks.lm import evaluate_lm
+from minishop.text import ClassifierTaskConfig, classify_texts, corpus, load_classifier, train_classifier
+from minishop.text.training import evaluate_lm
 from minishop.tokenizers import BPETokenizer
 from minishop.train import TrainConfig, train
 from checks import check_close, check_function
@@ -55,7 +55,7 @@ run_folder = tempfile.mkdtemp(prefix="minishop_lesson10_")  # checkpoints of thi
 # %% [markdown]
 # ## 1. A tiny language model of product names
 #
-# `minishop.text_tasks.train_description_lm` trains the full description model (a couple of minutes or
+# `minishop.text.train_description_lm` trains the full description model (a couple of minutes or
 # more). To stay quick we take a smaller job with the same parts: each product gives one short document
 # `"<leaf category> | <title>"`, such as `phones | Zenith Echo K8 Smartphone`. A BPE tokenizer (lesson 3) turns
 # them into ids `<bos> … <eos>`; 10% of the products are held out for validation.
@@ -286,12 +286,12 @@ print(f"128 tokens: {sum(seconds_full):.2f} s without a cache, {sum(seconds_cach
 #
 # ## 4. Reading reviews: a transformer against bag-of-words
 #
-# Reviews carry a 1–5 star rating, so they come labelled for free. `minishop.models.ReviewClassifier` is a
+# Reviews carry a 1–5 star rating, so they come labelled for free. `minishop.text.ReviewClassifier` is a
 # **bidirectional** encoder (no causal mask: every token sees the whole review), mean-pooled into one vector
-# and a linear head. The baseline, `minishop.models.bow.BagOfWordsClassifier`, is TF-IDF word and word-pair
+# and a linear head. The baseline, `minishop.text.bow.BagOfWordsClassifier`, is TF-IDF word and word-pair
 # counts with logistic regression: no word order beyond pairs.
 #
-# `minishop.text_tasks.train_classifier` trains both on the same split (70% train, 10% validation, 20%
+# `minishop.text.train_classifier` trains both on the same split (70% train, 10% validation, 20%
 # test) and scores them with the same functions. To stay quick we take 1,500 reviews, a 1-block model
 # and 4 epochs, and predict the star rating (five classes).
 

@@ -43,8 +43,8 @@ from minishop.data.preprocess import pseudonymise
 from minishop.eval import ItemKNNRecommender, MarkovRecommender, PopularRecommender, coverage, evaluate
 from minishop.eval.metrics import item_counts, most_popular_items, popularity_bias
 from minishop.eval.protocols import evaluation_cases, top_k
-from minishop.models.training import RecommenderConfig, fit_recommender
-from minishop.recommend import explain, format_recommendations, recommend_for_user
+from minishop.recsys.training import RecommenderConfig, fit_recommender
+from minishop.recsys.explain import explain, format_recommendations, recommend_for_user
 from checks import REPO_ROOT, check_close, check_equal, check_function
 
 minishop.manual_seed(0)  # minishop's generator: parameter initialisation, dropout
@@ -330,7 +330,7 @@ plt.show()
 #
 # ## 3. Explanations: "because you bought …"
 #
-# `minishop.recommend` explains a recommendation with the last attention layer: the newest position's
+# `minishop.recsys.explain` explains a recommendation with the last attention layer: the newest position's
 # attention weights over the history say which past items the model "looked at" most.
 
 # %%
@@ -408,7 +408,7 @@ plt.show()
 #
 # - keep "because you bought …" but choose the reason by **occlusion** (what actually moves the score),
 #   at the cost of one extra forward pass per history item — cheap for 20 items;
-# - or word the attention-based reason as a hint ("related to your recent …"), as `minishop.recommend`'s
+# - or word the attention-based reason as a hint ("related to your recent …"), as `minishop.recsys.explain`'s
 #   docstring does, and never present it as the model's reasoning.
 #
 # ## Reflection

@@ -6,7 +6,8 @@ import urllib.error
 
 import pytest
 
-from minishop import data, datasets
+from minishop import data
+from minishop.data import registry as datasets
 
 
 class FakeResponse(io.BytesIO):

@@ -5,9 +5,9 @@ import pytest
 
 import minishop
 from minishop import Tensor
-from minishop.models.objectives import (LOSSES, bce_loss, cross_entropy_loss, make_batch, sample_unseen,
+from minishop.recsys.objectives import (LOSSES, bce_loss, cross_entropy_loss, make_batch, sample_unseen,
                                         sampled_softmax_loss)
-from minishop.models.recommender import SequentialRecommender
+from minishop.recsys.model import SequentialRecommender
 
 N_ITEMS, D, MAX_LEN = 23, 12, 9
 

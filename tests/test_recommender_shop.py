@@ -7,7 +7,7 @@ import pytest
 
 from minishop.data import prepare
 from minishop.eval import MarkovRecommender, PopularRecommender, evaluate
-from minishop.models.training import RecommenderConfig, batch_maker, fit_recommender
+from minishop.recsys.training import RecommenderConfig, batch_maker, fit_recommender
 
 
 @pytest.fixture(scope="module")

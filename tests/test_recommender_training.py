@@ -7,7 +7,7 @@ import pytest
 
 from minishop.data import prepare
 from minishop.eval import evaluate
-from minishop.models.training import RecommenderConfig, fit_recommender
+from minishop.recsys.training import RecommenderConfig, fit_recommender
 
 
 @pytest.fixture(scope="module")

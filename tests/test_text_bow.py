@@ -6,7 +6,7 @@ import numpy as np
 
 from minishop import backend
 from minishop.data import labelled
-from minishop.models.bow import BagOfWordsClassifier, LogisticRegression, TfidfVectorizer, words
+from minishop.text.bow import BagOfWordsClassifier, LogisticRegression, TfidfVectorizer, words
 
 FIXTURES = Path(__file__).parent / "fixtures" / "text"
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import minishop
-from minishop.models.classifier import ReviewClassifier, sentiment_of_rating
+from minishop.text.classifier import ReviewClassifier, sentiment_of_rating
 from minishop.optim import Adam
 
 VOCAB, CLASSES = 29, 3

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import minishop
-from minishop.models.text_lm import TextLM
+from minishop.text.lm import TextLM
 from minishop.optim import Adam
 
 VOCAB, MAX_LEN = 37, 19

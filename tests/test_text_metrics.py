@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from minishop import text_metrics as M
+from minishop.eval import text_metrics as M
 
 
 def test_confusion_accuracy_and_macro_f1_by_hand():

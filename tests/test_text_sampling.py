@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minishop.models.sampling import choose_next_token, next_token_probs, top_k_mask, top_p_mask
+from minishop.text.sampling import choose_next_token, next_token_probs, top_k_mask, top_p_mask
 
 LOGITS = np.array([0.3, 2.0, -1.0, 1.5, 0.0, 2.5, -3.0, 1.0, 0.7, -0.2, 0.9])  # 11 tokens, distinct values
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minishop.text_cli import add_text_commands
-from minishop.text_tasks import classify_texts, corpus, load_classifier, load_text_lm
-from minishop.text_tasks.classify import drop_words
+from minishop.text.cli import add_text_commands
+from minishop.text import classify_texts, corpus, load_classifier, load_text_lm
+from minishop.text.training import drop_words
 from minishop.tokenizers import BPETokenizer
 from minishop.tokenizers.words import WordVocab
 

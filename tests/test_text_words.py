@@ -2,7 +2,7 @@
 
 import pytest
 
-from minishop.models.bow import words
+from minishop.text.bow import words
 from minishop.tokenizers.words import WordVocab, split_words
 
 TEXTS = ["Great lamp, GREAT price!", "Don't buy: the lamp broke.", "great"]

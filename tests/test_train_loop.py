@@ -9,8 +9,8 @@ import pytest
 
 import minishop
 from minishop.checkpoint import load_checkpoint
-from minishop.models.objectives import bce_loss, make_batch
-from minishop.models.recommender import SequentialRecommender
+from minishop.recsys.objectives import bce_loss, make_batch
+from minishop.recsys.model import SequentialRecommender
 from minishop.optim import WeightAverage
 from minishop.train import TrainConfig, TrainingDiverged, learning_rate, train
 

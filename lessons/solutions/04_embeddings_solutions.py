@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, "..")  # lessons/, where checks.py lives (this notebook runs in lessons/solutions/)
 import minishop
 import minishop.nn as nn
-import minishop.nn.functional as F
+import minishop.functional as F
 from minishop import Tensor
 from checks import check_close, check_function
 

@@ -20,7 +20,8 @@ import numpy as np
 
 sys.path.insert(0, "..")  # lessons/, where checks.py lives (this notebook runs in lessons/solutions/)
 import minishop
-import minishop.nn.functional as F
+import minishop.functional as F
+from minishop.nn.attention import attention_mask, seed_attention
 from minishop import Tensor
 from checks import check_close, check_equal, check_function
 
@@ -69,7 +70,7 @@ def seed_attention_numpy(X):
 _cases = [rng.standard_normal(shape) for shape in [(3, 4), (5, 8), (7, 2)]]
 check_function(
     seed_attention_numpy,
-    [((x,), F.seed_attention(Tensor(x)).numpy()) for x in _cases],
+    [((x,), seed_attention(Tensor(x)).numpy()) for x in _cases],
     hint="scores = X @ X.T / math.sqrt(X.shape[-1]); then softmax(scores) @ X",
 )
 
@@ -82,7 +83,7 @@ causal_mask = np.triu(np.ones((5, 5), dtype=bool), k=1)  # True strictly above t
 # %%
 check_equal(
     causal_mask,
-    F.attention_mask(5, 5, causal=True),
+    attention_mask(5, 5, causal=True),
     name="causal_mask",
     hint="np.triu(np.ones((5, 5), dtype=bool), k=1) — True strictly above the diagonal",
 )

@@ -25,10 +25,10 @@ import numpy as np
 sys.path.insert(0, "..")  # lessons/, where checks.py lives (this notebook runs in lessons/solutions/)
 import minishop
 import minishop.nn as nn
-import minishop.nn.functional as F
+import minishop.functional as F
 from minishop import Tensor
 from minishop.data import prepare
-from minishop.models import SequentialRecommender, cross_entropy_loss, make_batch
+from minishop.recsys import SequentialRecommender, cross_entropy_loss, make_batch
 from checks import check_close, check_function
 
 minishop.manual_seed(0)

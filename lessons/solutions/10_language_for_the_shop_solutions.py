@@ -12,7 +12,7 @@
 # The solved exercises of `10_language_for_the_shop.ipynb`, each with the setup it needs and the same check
 # as the lesson. Try the exercises first! To stay quick, this notebook trains nothing: the logits of
 # exercises 1–2 are random numbers of the vocabulary's size, and the confusion matrix of exercise 3 comes
-# from random labels scored by `minishop.text_metrics` — the checks compare with minishop all the same.
+# from random labels scored by `minishop.eval.text_metrics` — the checks compare with minishop all the same.
 
 # %%
 import sys
@@ -21,9 +21,9 @@ import numpy as np
 
 sys.path.insert(0, "..")  # lessons/, where checks.py lives (this notebook runs in lessons/solutions/)
 import minishop
-from minishop import text_metrics
-from minishop.models.classifier import RATING_CLASSES
-from minishop.models.sampling import next_token_probs, softmax
+from minishop.eval import text_metrics
+from minishop.text.classifier import RATING_CLASSES
+from minishop.text.sampling import next_token_probs, softmax
 from checks import check_close, check_function
 
 minishop.manual_seed(0)

@@ -9,7 +9,7 @@ word at once. A word vocabulary gives the transformer the same units:
     vocabulary  = the words seen at least min_count times in the TRAINING texts, most frequent first
     encode      = one id per word; a word outside the vocabulary becomes <unk>
 
-Punctuation and case are dropped (as in minishop.models.bow, which uses the same pattern). Built from
+Punctuation and case are dropped (as in minishop.text.bow, which uses the same pattern). Built from
 the training split only, so a test sentence's new words are <unk> exactly as they would be in use.
 Special tokens take the first ids (<pad> is 0); a special-token string inside a text is read as words
 ("<eos>" -> "eos"), never as the special token.

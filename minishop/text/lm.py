@@ -21,11 +21,11 @@ import math
 
 from minishop import backend
 from minishop import functional as F
-from minishop.models.sampling import choose_next_token
+from minishop.nn.attention import MASKED_SCORE
+from minishop.text.sampling import choose_next_token
 from minishop.nn import Module, Transformer
 from minishop.tensor import Tensor, no_grad
 
-MASKED_SCORE = -1e9  # the score of a key a query may not see (as in minishop.nn.functional)
 
 
 class TextLM(Module):

@@ -15,7 +15,7 @@ Devlin et al. 2019), because the whole review is there at once. One vector then 
       No 1/sqrt(D) here: q is learned, and Adam moves it about lr per coordinate and step whatever its
       scale, so the factor would only slow it down (n_blocks=0 on two 1,000-sentence sets: macro-F1
       0.705 with it, 0.722 without). It pays with n_blocks=0 (about 0.71 -> 0.75 over mean pooling, see
-      minishop.text_tasks.classify); on top of blocks q barely leaves zero in the few epochs before early
+      minishop.text.training); on top of blocks q barely leaves zero in the few epochs before early
       stopping, so it acts as the mean and its weights explain little.
 - pooling="max": the largest value of each feature over the real tokens (as in CNN sentence classifiers,
       Kim 2014; Collobert et al. 2011), so one strongly marked word can decide:
@@ -32,11 +32,11 @@ so a lesson can show which words the prediction rested on.
 
 from minishop import backend
 from minishop import functional as F
+from minishop.nn.attention import MASKED_SCORE
 from minishop.nn import Linear, Module, Parameter, Transformer
 from minishop.tensor import no_grad
 
 POOLINGS = ("mean", "cls", "attention", "max", "mean+max")
-MASKED_SCORE = -1e9  # the score of a padding token: its weight exp(-1e9) is 0
 SENTIMENT_CLASSES = ("negative", "neutral", "positive")
 RATING_CLASSES = ("1", "2", "3", "4", "5")
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from minishop import backend
 import minishop.functional as F
+from minishop.nn.attention import MASKED_SCORE
 
 OBJECTIVES = ("bce", "ce", "sampled")
 
@@ -144,7 +145,7 @@ def sampled_softmax_loss(model, batch):
     negatives = backend.asarray(batch.negatives)  # (K,)
     pos_logits = (h * model.item_embedding(positives)).sum(axis=-1, keepdims=True)  # (N, 1)
     neg_logits = h @ model.item_embedding(negatives).transpose()  # (N, K)
-    neg_logits = neg_logits.masked_fill(negatives[None, :] == positives[:, None], -1e9)  # accidental hits
+    neg_logits = neg_logits.masked_fill(negatives[None, :] == positives[:, None], MASKED_SCORE)  # accidental hits
     logits = F.concatenate([pos_logits, neg_logits], axis=1)  # (N, 1 + K)
     return F.cross_entropy(logits, xp.zeros(h.shape[0], dtype=xp.int64))  # the target is column 0
 

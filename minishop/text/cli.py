@@ -12,7 +12,7 @@
 import argparse
 from dataclasses import fields
 
-from minishop.text_tasks import (ClassifierTaskConfig, LMTaskConfig, classify_texts, generate_text, load_classifier,
+from minishop.text import (ClassifierTaskConfig, LMTaskConfig, classify_texts, generate_text, load_classifier,
                                  load_text_lm, train_classifier_on_file, train_classifier_on_shop,
                                  train_description_lm)
 

@@ -1,7 +1,7 @@
 """Training and evaluating the sequential recommender: the recommender's side of minishop.train.
 
     from minishop.data import prepare
-    from minishop.models.training import RecommenderConfig, fit_recommender, compare_with_baselines
+    from minishop.recsys.training import RecommenderConfig, fit_recommender, compare_with_baselines
 
     prepared = prepare()                                  # the bundled shop, split leave-one-out
     config = RecommenderConfig(loss="ce", epochs=30)
@@ -23,8 +23,8 @@ from minishop import backend
 from minishop.checkpoint import CheckpointError, load_checkpoint
 from minishop.eval import ItemKNNRecommender, MarkovRecommender, PopularRecommender, evaluate, evaluate_all
 from minishop.eval.protocols import PROTOCOLS
-from minishop.models.objectives import LOSSES, make_batch
-from minishop.models.recommender import SequentialRecommender
+from minishop.recsys.objectives import LOSSES, make_batch
+from minishop.recsys.model import SequentialRecommender
 from minishop.train import TrainConfig, train
 
 

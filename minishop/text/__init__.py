@@ -1,0 +1,22 @@
+"""minishop.text: the language tasks of the shop, a product-description LM and a review classifier.
+
+Read in this order:
+  lm.py          TextLM: a GPT-style decoder over BPE tokens (generation through the layers' KV cache)
+  sampling.py    greedy, temperature, top-k and top-p sampling
+  classifier.py  ReviewClassifier: a transformer encoder with pooling and a linear head
+  bow.py         the bag-of-words (TF-IDF + logistic regression) baseline
+  corpus.py      the texts and their padded id arrays
+  training.py    train / load / use both tasks with the one training loop
+  cli.py         `minishop train-lm`, `generate`, `train-classifier`, `classify`
+"""
+
+from minishop.text.bow import BagOfWordsClassifier
+from minishop.text.classifier import ReviewClassifier
+from minishop.text.lm import TextLM
+from minishop.text.training import (ClassifierTaskConfig, LMTaskConfig, classify_texts, evaluate_lm, generate_text,
+                                    load_classifier, load_text_lm, train_classifier, train_classifier_on_file,
+                                    train_classifier_on_shop, train_description_lm)
+
+__all__ = ["TextLM", "ReviewClassifier", "BagOfWordsClassifier", "LMTaskConfig", "train_description_lm",
+           "load_text_lm", "generate_text", "evaluate_lm", "ClassifierTaskConfig", "train_classifier",
+           "train_classifier_on_file", "train_classifier_on_shop", "load_classifier", "classify_texts"]
