@@ -126,7 +126,8 @@ def test_contrast_and_negated_reviews_differ_only_in_word_order(reviews):
     tone_words = ["flimsy", "sturdy", "lovely", "cheap", "awkward", "easy", "poor", "great"]
     contrast = clean[clean["form"] == "contrast"]
     two, four = shares(contrast[contrast["rating"] == 2], tone_words), shares(contrast[contrast["rating"] == 4], tone_words)
-    assert (two > 0.02).all() and (two - four).abs().max() < 0.06, pd.concat([two, four], axis=1)
+    # the same words in expectation; ~450 reviews a side, so sampling alone moves a share by up to ~0.07
+    assert (two > 0.02).all() and (two - four).abs().max() < 0.08, pd.concat([two, four], axis=1)
 
     negated, plain = clean[clean["form"] == "negated"], clean[clean["form"] == "plain"]
     assert negated["text"].str.contains(r"\b(?:never|not)\b").all()

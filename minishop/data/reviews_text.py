@@ -168,18 +168,3 @@ def review_text(rand, product, rating):
         sentences.append(rand.choice(_NOISE))
     return ReviewText(" ".join(s.format(**values) for s in sentences), text_rating, form, turn)
 
-
-def advance_like_first_version(rand, rating):
-    """Make the draws the first review-text generator made on the shop's main random stream, and no more.
-
-    The words now come from a stream of their own (Shop.words). Making the old draws here keeps the main
-    stream where it was, so the events, users, products and orders of the committed shop did not change
-    when the wording did. (randint and choice draw like randrange of the same width.)
-    """
-    rand.randint(1, 30)
-    for width in (8, 5, 8, 7, 5, 5):  # person, when, other, day, delivery, verdict
-        rand.randrange(width)
-    rand.randrange(3 if rating == 3 else 4)  # attribute remark
-    for probability, width in ((0.5, 3), (0.5, 6), (0.05, 3)):  # extra, context, noise
-        if rand.random() < probability:
-            rand.randrange(width)

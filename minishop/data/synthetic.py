@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from tqdm import tqdm
 
 from minishop.data.catalog import BRANDS, LEAVES, compatible_with, make_catalog
-from minishop.data.reviews_text import advance_like_first_version, review_text
+from minishop.data.reviews_text import review_text
 
 START = datetime(2023, 1, 1)
 DAYS = 365
@@ -194,8 +194,7 @@ class Shop:
         rating = 1 + sum(rating_latent > cut for cut in (-1.4, -0.6, 0.1, 0.8))
         if self.rand.random() < MESS["empty_review_rate"]:
             text, truth = "", ("", "empty", "")
-        else:  # the words come from self.words; the main stream makes the draws it always made
-            advance_like_first_version(self.rand, rating)
+        else:  # the words come from a stream of their own, so rewording moves nothing else
             written = review_text(self.words, product, rating)
             text, truth = written.text, (written.text_rating, written.form, written.turn)
         when = min(when + timedelta(days=self.rand.uniform(2, 30)), START + timedelta(days=DAYS) - timedelta(hours=1))
