@@ -1,0 +1,272 @@
+"""The checks of lessons 07-13 accept a right answer and reject the classic wrong ones.
+
+Each exercise's check (lessons/checks/lessonNN.py) gets a correct answer, which must pass, and at least
+one mistake learners really make (Adam without bias correction, unbiased variance in LayerNorm, a causal
+mask that lets a position see the future, ties counted optimistically, an off-by-one in NDCG's log, ...),
+which must be rejected with an AssertionError that says what is wrong. A blank answer must say
+"not attempted". The store of the learner's pieces goes to a temporary folder.
+"""
+
+import hashlib
+import math
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+import minishop
+import minishop.functional as F
+from minishop import Tensor
+from minishop.nn.attention import attention_mask
+from minishop.recsys import make_batch
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # `lessons` is a package at the repository's root
+    sys.path.insert(0, str(REPO_ROOT))
+
+from lessons import checks  # noqa: E402
+from lessons.checks import lesson07, lesson08  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _private_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINISHOP_LESSONS_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("MINISHOP_LESSONS_STRICT", "0")
+
+
+def _rejects(check, answer, *args, match=None):
+    with pytest.raises(AssertionError, match=match):
+        check(answer, *args)
+
+
+# ------------------------------------------------------------------------------------------- lesson 7
+
+
+def momentum_step(w, g, velocity, lr, beta):
+    velocity = beta * velocity + g
+    return w - lr * velocity, velocity
+
+
+def adam_step(w, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    return w - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps), m, v
+
+
+def test_lesson07_checks_accept_right_answers(capsys):
+    def schedule(step):
+        if step < 10:
+            return 1e-3 * (step + 1) / 10
+        return 1e-3 * (1 + math.cos(math.pi * min((step - 10) / 90, 1))) / 2
+
+    def running_mean(weights):
+        means, mean = [], np.zeros(weights.shape[1])
+        for n, w in enumerate(weights, start=1):
+            mean = mean + (w - mean) / n
+            means.append(mean)
+        return np.array(means)
+
+    assert lesson07.check_momentum_step(momentum_step)
+    assert lesson07.check_adam_step(adam_step)
+    assert lesson07.check_warmup_cosine(schedule)
+    assert lesson07.check_running_mean(running_mean)
+    assert capsys.readouterr().out.count("Correct!") == 4
+
+
+def test_lesson07_checks_reject_classic_mistakes():
+    def momentum_as_mean(w, g, velocity, lr, beta):  # EMA velocity: (1 - beta) g
+        velocity = beta * velocity + (1 - beta) * g
+        return w - lr * velocity, velocity
+
+    def adam_without_bias_correction(w, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        return w - lr * m / (np.sqrt(v) + eps), m, v
+
+    def adam_returning_corrected_moments(w, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = (beta1 * m + (1 - beta1) * g) / (1 - beta1**t)
+        v = (beta2 * v + (1 - beta2) * g * g) / (1 - beta2**t)
+        return w - lr * m / (np.sqrt(v) + eps), m, v
+
+    def warmup_off_by_one(step):  # step 0 gets learning rate 0
+        if step < 10:
+            return 1e-3 * step / 10
+        return 1e-3 * (1 + math.cos(math.pi * min((step - 10) / 90, 1))) / 2
+
+    def running_mean_off_by_one(weights):
+        means, mean = [], np.zeros(weights.shape[1])
+        for n, w in enumerate(weights, start=1):
+            mean = mean + (w - mean) / (n + 1)
+            means.append(mean)
+        return np.array(means)
+
+    _rejects(lesson07.check_momentum_step, momentum_as_mean)
+    _rejects(lesson07.check_adam_step, adam_without_bias_correction)
+    _rejects(lesson07.check_adam_step, adam_returning_corrected_moments)
+    _rejects(lesson07.check_warmup_cosine, warmup_off_by_one)
+    _rejects(lesson07.check_running_mean, running_mean_off_by_one)
+
+
+def test_library_adam_step_is_adam():
+    rng = np.random.default_rng(0)
+    w, m, v, g = (rng.standard_normal(5) for _ in range(4))
+    v = v**2
+    for t in (1, 7):
+        ours = adam_step(w, g, m, v, t, 0.01)
+        theirs = lesson07.library_adam_step(w, g, m, v, t, 0.01)
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+
+
+def test_a_blank_answer_is_not_attempted(capsys):
+    assert lesson07.check_adam_step(lambda *args: None) is False
+    assert "adam_step: not attempted yet — hint 1/3" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------- lesson 8
+
+
+def layer_norm(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mu) / (var + eps) ** 0.5 * gamma + beta
+
+
+self_attention = lesson08.make_self_attention(lesson08.library_attention)
+
+
+def pre_ln_block(x, block, padding):
+    x = x + self_attention(layer_norm(x, block.norm1.weight, block.norm1.bias), block.attention, padding)
+    return x + block.feed_forward(layer_norm(x, block.norm2.weight, block.norm2.bias))
+
+
+def _sasrec_scores(model, items, block=pre_ln_block, scale=True, from_right=True):
+    B, T = items.shape
+    padding = items == 0
+    positions = np.arange(model.max_len - T, model.max_len) if from_right else np.arange(T)
+    x = model.item_embedding(items) * (math.sqrt(model.d_model) if scale else 1.0)
+    x = x + model.position_embedding(positions)
+    for each in model.blocks:
+        x = block(x, each, padding)
+    hidden = layer_norm(x, model.final_norm.weight, model.final_norm.bias)
+    return hidden @ model.item_embedding.weight.transpose()
+
+
+def sasrec_scores(model, items):
+    return _sasrec_scores(model, items)
+
+
+def post_ln_block(x, block):
+    def ln(z, norm):
+        return layer_norm(z, norm.weight.numpy(), norm.bias.numpy(), norm.eps)
+
+    x = ln(x + block.attention(Tensor(x)).numpy(), block.norm1)
+    return ln(x + block.feed_forward(Tensor(x)).numpy(), block.norm2)
+
+
+def inputs_and_targets(history, T):
+    window = list(history)[-(T + 1):]
+    sequence = np.array([0] * (T + 1 - len(window)) + window)
+    items, targets = sequence[:-1], sequence[1:]
+    return np.stack([items, np.where(items == 0, 0, targets)])
+
+
+def softmax_cross_entropy(logits, columns):
+    m = logits.max(axis=1, keepdims=True)
+    log_z = m[:, 0] + np.log(np.exp(logits - m).sum(axis=1))
+    return np.mean(log_z - logits[np.arange(len(columns)), columns])
+
+
+def train_loop(model, score_fn, step_fn, histories, epochs, lr, batch_size=128, seed=0, clear_grads=True):
+    rng = np.random.default_rng(seed)
+    parameters = model.parameters()
+    m = [np.zeros_like(p.data) for p in parameters]
+    v = [np.zeros_like(p.data) for p in parameters]
+    t, losses = 0, []
+    for _ in range(epochs):
+        order = rng.permutation(len(histories))
+        for start in range(0, len(histories), batch_size):
+            batch = make_batch([histories[i] for i in order[start:start + batch_size]], model.n_items,
+                               model.max_len, "ce", rng)
+            scores = score_fn(model, batch.items)
+            flat = scores.reshape(-1, scores.shape[-1])[batch.positions]
+            loss = F.cross_entropy(flat, batch.targets.reshape(-1)[batch.positions])
+            if clear_grads:
+                for p in parameters:
+                    p.grad = None
+            loss.backward()
+            t += 1
+            for i, p in enumerate(parameters):
+                p.data, m[i], v[i] = step_fn(p.data, p.grad, m[i], v[i], t, lr)
+            losses.append(loss.item())
+    return losses
+
+
+def test_lesson08_checks_accept_right_answers(capsys):
+    assert lesson08.check_layer_norm(layer_norm)
+    assert lesson08.check_post_ln_block(post_ln_block)
+    assert lesson08.check_inputs_and_targets(inputs_and_targets)
+    assert lesson08.check_pre_ln_block(pre_ln_block)
+    assert lesson08.check_sasrec_scores(sasrec_scores)
+    assert lesson08.check_softmax_cross_entropy(softmax_cross_entropy)
+    assert lesson08.check_initial_ce(math.log(368), math.log(368) + 0.01)
+    assert lesson08.check_train_loop(train_loop)
+    assert capsys.readouterr().out.count("Correct!") == 8
+
+
+def test_lesson08_checks_reject_classic_mistakes():
+    def layer_norm_unbiased(x, gamma, beta, eps=1e-5):  # divides by D - 1
+        mu = x.mean(axis=-1, keepdims=True)
+        d = x.shape[-1]
+        var = ((x - mu) ** 2).mean(axis=-1, keepdims=True) * (d / (d - 1))
+        return (x - mu) / (var + eps) ** 0.5 * gamma + beta
+
+    def layer_norm_numpy_only(x, gamma, beta, eps=1e-5):  # np.sqrt: fine on arrays, fails on Tensors
+        mu = x.mean(axis=-1, keepdims=True)
+        return (x - mu) / np.sqrt(((x - mu) ** 2).mean(axis=-1, keepdims=True) + eps) * gamma + beta
+
+    def pre_ln_as_post_ln(x, block):
+        return pre_ln_block(Tensor(x), block, np.zeros(x.shape[:2], dtype=bool)).numpy()
+
+    def targets_not_cleared(history, T):
+        window = list(history)[-(T + 1):]
+        sequence = np.array([0] * (T + 1 - len(window)) + window)
+        return np.stack([sequence[:-1], sequence[1:]])
+
+    def sees_the_future(x, block, padding):  # padding mask only: no causal mask
+        def attend(h, mha, pad):
+            B, T, D = h.shape
+            q, k, v = mha.q_proj(h), mha.k_proj(h), mha.v_proj(h)
+            split = lambda t: t.reshape(B, T, mha.n_heads, D // mha.n_heads).transpose(0, 2, 1, 3)  # noqa: E731
+            out = lesson08.library_attention(split(q), split(k), split(v),
+                                             attention_mask(T, T, causal=False, key_padding_mask=pad))
+            return mha.out_proj(out.transpose(0, 2, 1, 3).reshape(B, T, D))
+
+        x = x + attend(layer_norm(x, block.norm1.weight, block.norm1.bias), block.attention, padding)
+        return x + block.feed_forward(layer_norm(x, block.norm2.weight, block.norm2.bias))
+
+    def softmax_ce_without_max_shift(logits, columns):
+        log_z = np.log(np.exp(logits).sum(axis=1))
+        return np.mean(log_z - logits[np.arange(len(columns)), columns])
+
+    _rejects(lesson08.check_layer_norm, layer_norm_unbiased)
+    _rejects(lesson08.check_layer_norm, layer_norm_numpy_only, match="Tensors")
+    _rejects(lesson08.check_post_ln_block, pre_ln_as_post_ln)
+    _rejects(lesson08.check_inputs_and_targets, targets_not_cleared)
+    _rejects(lesson08.check_pre_ln_block, sees_the_future)
+    _rejects(lesson08.check_sasrec_scores, lambda model, items: _sasrec_scores(model, items, scale=False))
+    _rejects(lesson08.check_sasrec_scores, lambda model, items: _sasrec_scores(model, items, from_right=False))
+    _rejects(lesson08.check_sasrec_scores, lambda model, items: _sasrec_scores(model, items, block=sees_the_future))
+    with pytest.warns(RuntimeWarning):  # exp(1000) overflows
+        _rejects(lesson08.check_softmax_cross_entropy, softmax_ce_without_max_shift)
+    _rejects(lesson08.check_initial_ce, math.log2(368), math.log(368))
+    _rejects(lesson08.check_train_loop, lambda *args: train_loop(*args, clear_grads=False))
+
+
+def test_a_passing_piece_is_saved_and_used(capsys):
+    assert lesson08.check_layer_norm(layer_norm)
+    chosen = checks.use("layer_norm", lesson08.library_layer_norm)
+    assert "using your layer_norm" in capsys.readouterr().out
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    np.testing.assert_allclose(chosen(x, np.ones(4), np.zeros(4)), layer_norm(x, np.ones(4), np.zeros(4)))
