@@ -38,30 +38,43 @@ def _score_cell(lesson_module):
     )
 
 
-def run_notebook(path, store=None, timeout=600):
-    """Execute the notebook at `path`; return ({name: (earned, possible)}, {name: points}, n_errors)."""
+def execute(notebook, file_name, folder, store, strict=False, timeout=600):
+    """Run `notebook` (an nbformat object, changed in place; `file_name` says its lesson number, as in
+    05_self_attention.ipynb) in `folder` with the score cell appended.
+
+    Returns ({name: (earned, possible)}, {name: points} declared by the lesson, number of cells that
+    raised). Strict mode (MINISHOP_LESSONS_STRICT=1) stops at the first error, as the tests want;
+    otherwise every cell runs, as grading wants.
+    """
     import nbclient
     import nbformat
 
-    path = pathlib.Path(path).resolve()
-    notebook = nbformat.read(path, as_version=4)
-    number = re.match(r"(\d\d)_", path.name)
+    number = re.match(r"(\d\d)_", file_name)
     lesson_module = f"lesson{number.group(1)}" if number else "none"
     notebook.cells.append(nbformat.v4.new_code_cell(_score_cell(lesson_module)))
-    with tempfile.TemporaryDirectory() as scratch:
-        env = {**os.environ, "MPLBACKEND": "Agg", "MINISHOP_LESSONS_STRICT": "0",
-               "MINISHOP_LESSONS_STORE": str(store or scratch)}
-        client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=True,
-                                         resources={"metadata": {"path": str(path.parent)}})
-        client.execute(env=env)
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1",
+           "MINISHOP_LESSONS_STRICT": "1" if strict else "0", "MINISHOP_LESSONS_STORE": str(store)}
+    client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=not strict,
+                                     resources={"metadata": {"path": str(folder)}})
+    client.execute(env=env)  # the kernel process gets this environment
     errors = sum(1 for cell in notebook.cells[:-1] if cell.cell_type == "code"
                  for output in cell.get("outputs", []) if output.get("output_type") == "error")
-    for output in notebook.cells[-1].get("outputs", []):
+    for output in notebook.cells.pop().get("outputs", []):
         text = output.get("text", "")
         if MARKER in text:
             report = json.loads(text.split(MARKER, 1)[1])
             return {k: tuple(v) for k, v in report["scores"].items()}, report["declared"], errors
     return {}, {}, errors
+
+
+def run_notebook(path, store=None, timeout=600):
+    """Execute the notebook file at `path` in its folder, as `execute` (a temporary store unless given)."""
+    import nbformat
+
+    path = pathlib.Path(path).resolve()
+    notebook = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory() as scratch:
+        return execute(notebook, path.name, path.parent, store or scratch, timeout=timeout)
 
 
 def score(scores, declared):

@@ -1,0 +1,161 @@
+"""The course's checks (lessons/checks/): the core helpers, the store of the learner's pieces, the strict
+array, and for every exercise of lessons 01-06 at least one classic wrong answer that its check rejects.
+
+Each lesson check is fed the right answer (it must pass) and the mistakes a learner really makes (each
+must raise AssertionError); a blank answer must say "not attempted" and show the first hint only.
+"""
+
+import json
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+LESSONS_DIR = pathlib.Path(__file__).resolve().parent.parent / "lessons"
+sys.path.insert(0, str(LESSONS_DIR))  # the notebooks import `checks` from lessons/, and so do we
+import checks  # noqa: E402
+from checks import StrictArray, strict_xp  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def fresh_store(tmp_path, monkeypatch):
+    """Every test gets its own empty store of learner pieces, and lenient (non-strict) checks."""
+    monkeypatch.setenv("MINISHOP_LESSONS_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("MINISHOP_LESSONS_STRICT", "0")
+    checks.store._PASSED.clear()
+    checks.store._USED.clear()
+    return tmp_path / "store"
+
+
+# ------------------------------------------------------------------------------------------ core helpers
+
+
+def test_a_blank_answer_prints_the_first_hint_only(capsys):
+    hints = ("look at the axis", "keepdims=True matters", "the final formula")
+    assert checks.check_close("scores", None, [1.0, 2.0], hints=hints, points=2) is False
+    out = capsys.readouterr().out
+    assert "⏳ scores: not attempted yet — hint 1/3: look at the axis" in out
+    assert "keepdims" not in out and "final formula" not in out
+    assert checks.scores()["scores"] == (0, 2)
+    checks.hint("scores", 2)
+    assert "hint 2/3: keepdims=True matters" in capsys.readouterr().out
+    assert checks.check_function("double", lambda x: None, [((1.0,), 2.0)]) is False
+    assert checks.check_function("double", None, [((1.0,), 2.0)]) is False
+
+
+def test_a_blank_answer_raises_in_strict_mode(monkeypatch):
+    monkeypatch.setenv("MINISHOP_LESSONS_STRICT", "1")
+    with pytest.raises(checks.NotAttempted, match="not attempted"):
+        checks.check_equal("three", None, 3)
+
+
+def test_a_wrong_answer_says_what_is_wrong_and_only_the_first_hint():
+    with pytest.raises(AssertionError, match=r"expected shape \(2, 3\), got shape \(3, 2\)"):
+        checks.check_close("m", [[0.0] * 2] * 3, [[0.0] * 3] * 2)
+    with pytest.raises(AssertionError, match=r"At index \(1, 2\) expected 5, got 7") as error:
+        checks.check_close("m", [[0, 1, 2], [3, 4, 7]], [[0, 1, 2], [3, 4, 5]], hints=("first", "second"))
+    assert "hint 1/2: first" in str(error.value) and "second" not in str(error.value)
+    assert checks.scores()["m"] == (0, 1)
+    with pytest.raises(AssertionError, match="non-finite"):
+        checks.check_close("m", [1.0, float("nan")], [1.0, 2.0])
+    with pytest.raises(AssertionError, match=r"double: on test case 2 .* expected -4, got 4"):
+        checks.check_function("double", lambda x: abs(2 * x), [((1.5,), 3.0), ((-2.0,), -4.0)])
+    with pytest.raises(AssertionError, match="raised ZeroDivisionError"):
+        checks.check_function("double", lambda x: 1 / 0, [((1.5,), 3.0)])
+    with pytest.raises(AssertionError, match="expected more than 3"):
+        checks.check_true("n", 2, lambda n: n > 3, "expected more than 3")
+    with pytest.raises(AssertionError, match=r"at index \(0,\) expected 1, got 2 \(2 of 2 differ\)"):
+        checks.check_equal("order", [2, 1], [1, 2])
+    with pytest.raises(AssertionError, match=r"expected shape \(\), got shape \(2,\)"):
+        checks.check_equal("n", np.array([3, 3]), 3)  # an array where a number was expected: no ValueError
+    with pytest.raises(AssertionError, match=r"expected \{'a': 1\}, got \{'a': 2\}"):
+        checks.check_equal("d", {"a": 2}, {"a": 1})
+
+
+def test_a_right_answer_earns_its_points(capsys):
+    assert checks.check_close("scores", [1.0, 2.0 + 1e-9], [1.0, 2.0], points=3)
+    assert checks.check_equal("shape", (2, 3), (2, 3))
+    assert checks.check_true("n", 5, lambda n: n > 3, "expected more than 3")
+    assert checks.check_function("double", lambda x: 2 * x, [((1.5,), 3.0), ((-2.0,), -4.0)])
+    out = capsys.readouterr().out
+    assert out.count("Correct!") == 4 and "✅ scores: Correct! (+3 points)" in out
+    assert checks.scores()["scores"] == (3, 3)
+
+
+def test_the_older_argument_order_still_works(capsys):
+    assert checks.check_close([1.0], [1.0], name="old_close", hint="h")
+    assert checks.check_equal(3, 3, name="old_equal")
+    assert checks.check_function(lambda x: x, [((1.0,), 1.0)], name="old_function")
+    assert checks.check_close(None, [1.0], name="old_blank", hint="divide by sqrt(d)") is False
+    assert "old_blank: not attempted yet — hint 1/1: divide by sqrt(d)" in capsys.readouterr().out
+
+
+def test_quiz_names_the_wrong_questions_never_their_answers():
+    correct = {"q1": "b", "q2": "sqrt(d)"}
+    assert checks.quiz("quiz", {"q1": None, "q2": None}, correct, points=2) is False
+    with pytest.raises(AssertionError, match="1 of 2 right") as error:
+        checks.quiz("quiz", {"q1": " B ", "q2": "d"}, correct, points=2)
+    assert "q2" in str(error.value) and "sqrt(d)" not in str(error.value)
+    assert checks.scores()["quiz"] == (1.0, 2)
+    assert checks.quiz("quiz", {"q1": "b", "q2": "SQRT(d)"}, correct, points=2)
+    with pytest.raises(AssertionError, match="keys"):
+        checks.quiz("quiz", {"q1": "b"}, correct)
+
+
+# ------------------------------------------------------------------------------- the learner's pieces
+
+
+def _scale(x):
+    return 2.0 * x
+
+
+def _twice_scaled(x):  # calls another notebook function: both travel to the store
+    return _scale(x) * np.float64(FACTOR)
+
+
+FACTOR = 2
+
+
+def test_a_passing_function_is_saved_and_used_later(fresh_store, capsys):
+    assert checks.use("twice", _twice_scaled) is _twice_scaled  # not passed yet: the fallback
+    assert "using the library's twice (yours has not passed its check yet)" in capsys.readouterr().out
+    checks.check_function("twice", _twice_scaled, [((1.5,), 6.0)])
+    saved = json.loads((fresh_store / "pieces.json").read_text())
+    assert "def _scale" in saved["twice"]["source"] and "FACTOR = 2" in saved["twice"]["source"]
+    checks.store._PASSED.clear()  # a new kernel: only the store remains
+    rebuilt = checks.use("twice", None)
+    assert rebuilt is not _twice_scaled and rebuilt(np.array([1.0, 2.0])).tolist() == [4.0, 8.0]
+    assert "using your twice" in capsys.readouterr().out
+    assert checks.used() == {"twice": "yours"}
+
+
+def test_use_prefers_the_function_that_just_passed(capsys):
+    checks.check_function("scale", _scale, [((1.0,), 2.0)])
+    assert checks.use("scale", None, yours=_scale) is _scale
+    other = lambda x: 2 * x  # noqa: E731  (never checked)
+    assert checks.use("other", len, yours=other) is len
+    assert checks.used() == {"scale": "yours", "other": "library"}
+
+
+def test_a_failing_function_is_not_saved(fresh_store):
+    with pytest.raises(AssertionError):
+        checks.check_function("scale", _scale, [((1.0,), 3.0)])
+    assert not (fresh_store / "pieces.json").exists()
+
+
+# --------------------------------------------------------------------------------------- strict arrays
+
+
+def test_strict_array_refuses_numpy_and_works_with_strict_xp():
+    x = StrictArray(np.arange(6.0).reshape(2, 3))
+    for numpy_call in (np.exp, np.sum, np.asarray, lambda a: np.maximum(a, 0)):
+        with pytest.raises(TypeError, match="write xp"):
+            numpy_call(x)
+    y = strict_xp.exp(x - x.max(axis=-1, keepdims=True))
+    y = y / y.sum(axis=-1, keepdims=True)
+    assert isinstance(y, StrictArray) and y.shape == (2, 3)
+    expected = np.exp(np.arange(6.0).reshape(2, 3) - [[2.0], [5.0]])
+    np.testing.assert_allclose(y.get(), expected / expected.sum(-1, keepdims=True))
+    assert (x @ x.T).shape == (2, 2) and x.T.shape == (3, 2) and float(x[1, 2]) == 5.0
+    assert checks.as_array(x).tolist() == np.arange(6.0).reshape(2, 3).tolist()
