@@ -25,7 +25,10 @@
 #
 # **Prerequisites.** Lesson 6 (gradients and `.backward()`); NumPy; the idea of a loss function.
 #
-# **Run time:** about 15 seconds on a laptop CPU.
+# **Study time:** about 2 hours (the notebook itself runs in well under two minutes).
+#
+# **Your code, later:** your `adam_step` (exercise 2) is the optimizer that trains your recommender in
+# lessons 8 and 13, once it passes its check.
 
 # %%
 import math
@@ -39,7 +42,9 @@ import minishop.nn as nn
 import minishop.optim as optim
 from minishop import Tensor
 from minishop.optim import WeightAverage
-from checks import check_function
+from checks import hint, use  # noqa: F401  (hint(name, 2) shows the next hint of an exercise)
+from checks.lesson07 import (check_adam_step, check_momentum_step, check_quiz, check_running_mean,
+                             check_warmup_cosine)
 
 minishop.manual_seed(0)
 rng = np.random.default_rng(0)
@@ -104,32 +109,7 @@ def momentum_step(w, g, velocity, lr, beta):
 
 
 # %%
-def _two_steps_of(step, w, g1, g2, lr=0.1, beta=0.9):
-    """Apply the learner's step twice from a zero velocity; stack (w, velocity) to compare with minishop."""
-    first = step(w.copy(), g1, np.zeros_like(w), lr, beta)
-    if first is None:
-        return None
-    w1, b1 = first
-    w2, b2 = step(w1, g2, b1, lr, beta)
-    return np.stack([w2, b2])
-
-
-def _minishop_sgd_momentum(w, g1, g2, lr=0.1, beta=0.9):
-    weight = nn.Parameter(w.copy())
-    optimizer = optim.SGD([weight], lr=lr, momentum=beta)
-    for g in (g1, g2):
-        weight.grad = g.copy()
-        optimizer.step()
-    return np.stack([weight.numpy(), optimizer.state_dict()["buffers"]["0.momentum_buffer"]])
-
-
-_cases = [tuple(rng.standard_normal(n) for _ in range(3)) for n in (2, 5)]
-check_function(
-    lambda w, g1, g2: _two_steps_of(momentum_step, w, g1, g2),
-    [(case, _minishop_sgd_momentum(*case)) for case in _cases],
-    name="momentum_step",
-    hint="new_velocity = beta * velocity + g; new_w = w - lr * new_velocity; return new_w, new_velocity",
-)
+check_momentum_step(momentum_step)  # two steps against minishop.optim.SGD(momentum=beta)
 
 # %% [markdown]
 # ### Exercise 2 — the Adam step
@@ -144,34 +124,7 @@ def adam_step(w, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 # %%
-def _three_adam_steps(w, g1, g2, g3, lr=0.05):
-    m, v = np.zeros_like(w), np.zeros_like(w)
-    for t, g in enumerate((g1, g2, g3), start=1):
-        result = adam_step(w, g, m, v, t, lr)
-        if result is None:
-            return None
-        w, m, v = result
-    return np.stack([w, m, v])
-
-
-def _minishop_adam(w, g1, g2, g3, lr=0.05):
-    weight = nn.Parameter(w.copy())
-    optimizer = optim.Adam([weight], lr=lr)
-    for g in (g1, g2, g3):
-        weight.grad = g.copy()
-        optimizer.step()
-    buffers = optimizer.state_dict()["buffers"]
-    return np.stack([weight.numpy(), buffers["0.exp_avg"], buffers["0.exp_avg_sq"]])
-
-
-_cases = [tuple(rng.standard_normal(n) * scale for _ in range(4)) for n, scale in ((3, 1.0), (4, 100.0))]
-check_function(
-    _three_adam_steps,
-    [(case, _minishop_adam(*case)) for case in _cases],
-    name="adam_step",
-    hint="m = beta1*m + (1-beta1)*g; v = beta2*v + (1-beta2)*g**2; m_hat = m/(1-beta1**t); "
-         "v_hat = v/(1-beta2**t); w = w - lr*m_hat/(np.sqrt(v_hat)+eps)",
-)
+check_adam_step(adam_step)  # three steps against minishop.optim.Adam, gradients of scale 1 and 100
 
 # %% [markdown]
 # ## 3. The race through the valley
@@ -303,13 +256,7 @@ def my_schedule(step):
 
 
 # %%
-_steps = np.arange(120)
-check_function(
-    lambda steps: None if my_schedule(0) is None else np.array([my_schedule(int(s)) for s in steps]),
-    [((_steps,), np.array([optim.warmup_cosine(int(s), max_lr=1e-3, warmup_steps=10, total_steps=100) for s in _steps]))],
-    name="my_schedule", atol=1e-12, rtol=1e-9,
-    hint="if step < 10: return 1e-3 * (step + 1) / 10; p = min((step - 10) / 90, 1); return 1e-3 * (1 + math.cos(math.pi * p)) / 2",
-)
+check_warmup_cosine(my_schedule)  # every step 0..119 against minishop.optim.warmup_cosine
 
 # %%
 total = 300
@@ -412,9 +359,20 @@ plt.show()
 # beats plain SGD (SGD's spike near step 200 is a step that overshot; it recovers). With the warm-up +
 # cosine schedule AdamW can start from a five times larger peak learning rate and still settle at the end.
 # The exact order depends on the learning rates — a fair comparison tunes each one (try it: change them
-# above) — but the pattern is typical, and it is why the recommender is trained with AdamW, warm-up and
-# cosine decay, the standard choice for transformers.
-#
+# above) — but the pattern is typical. Warm-up + cosine with AdamW is the standard recipe for large
+# transformers. Our shop recommender is small and trains for a few epochs, and its default recipe is
+# simpler. Do not take a sentence's word for it: the next cell prints it from the recommender's own
+# configuration.
+
+# %%
+from minishop.recsys.training import RecommenderConfig
+
+recipe = RecommenderConfig().train_config()  # what `minishop train` hands to the shared training loop
+print(f"optimizer {recipe.optimizer} (betas {recipe.betas}), weight decay {recipe.weight_decay}, "
+      f"warm-up {recipe.warmup_steps} steps, then a {recipe.schedule} learning rate {recipe.lr}, "
+      f"gradients clipped to norm {recipe.clip_grad_norm}")
+
+# %% [markdown]
 # Two more tools from `minishop.optim` you will meet in lesson 8: `clip_grad_norm(parameters, max_norm)`
 # rescales all gradients together when their joint norm is too large (one bad batch cannot throw the
 # weights far away), and `optimizer.state_dict()` saves $m$, $v$ and the step count in a checkpoint.
@@ -446,13 +404,7 @@ def running_mean(weights):
 
 
 # %%
-_weights = rng.standard_normal((6, 3))
-check_function(
-    running_mean,
-    [((_weights,), np.cumsum(_weights, axis=0) / np.arange(1, 7)[:, None])],
-    name="running_mean",
-    hint="mean = weights[0].copy(); then for n = 2, 3, ...: mean = mean + (weights[n-1] - mean) / n",
-)
+check_running_mean(running_mean)  # against the plain average of the first k rows
 
 # %% [markdown]
 # Now the picture. SGD on the valley of section 1, but each gradient gets noise (as a mini-batch would
@@ -498,8 +450,21 @@ print(f"loss of the last point {loss(path[-1]):.4f}; mean loss of the points {me
 
 # %% [markdown]
 # ## Reflection
-# 1. Adam stores two extra numbers per parameter. For the recommender's 1.2 million parameters in float32,
-#    how much memory is that? And for a 7-billion-parameter language model?
+#
+# The recommender that `minishop train` builds for the bundled shop has this many parameters:
+
+# %%
+from minishop.data import prepare
+from minishop.recsys import SequentialRecommender
+
+config = RecommenderConfig()
+shop_model = SequentialRecommender(prepare().n_items, d_model=config.d_model, n_blocks=config.n_blocks,
+                                   n_heads=config.n_heads, max_len=config.max_len)
+print(f"shop recommender: {shop_model.num_parameters():,} parameters")
+
+# %% [markdown]
+# 1. Adam stores two extra numbers per parameter. For the shop recommender's parameters (printed above) in
+#    float32, how much memory is that? And for a 7-billion-parameter language model?
 # 2. Why does the warm-up matter more for Adam than for SGD? (Think of $\hat v$ after one step.)
 # 3. Section 3 runs momentum with $\beta = 0.8$. Try $0.9$ and $0.95$: what happens, and why? (For a
 #    quadratic the best choice is $\beta = \big((\sqrt\kappa - 1)/(\sqrt\kappa + 1)\big)^2$ with a matching
@@ -514,4 +479,19 @@ print(f"loss of the last point {loss(path[-1]):.4f}; mean loss of the points {me
 # - Weight averaging: with a constant step the weights bounce around the minimum; their running mean
 #   $\bar w_n = \bar w_{n-1} + (w_n - \bar w_{n-1})/n$ sits near its centre (`TrainConfig(average_from=...)`).
 #
-# **Next:** lesson 8 puts attention, backpropagation and AdamW together and trains the recommender.
+# **Next:** lesson 8 puts attention, backpropagation and your Adam step together and trains the recommender.
+
+# %% [markdown]
+# ## Quiz
+# Answer each question with the letter of one choice, then run the check.
+#
+# 1. Adam's $1 - \beta_1^t$ factor matters most (a) at the first steps, (b) after thousands of steps, (c) only with weight decay.
+# 2. With Adam + L2 (not AdamW), a weight with zero loss gradient decays (a) faster for a larger $\lambda$, (b) along the same curve for every $\lambda$, (c) not at all.
+# 3. Momentum helps in a narrow valley because (a) it makes each step smaller, (b) gradients across the valley cancel while those along it add up, (c) it normalises each coordinate.
+# 4. Weight averaging needs (a) a copy of every visited point, (b) one running mean updated by $(w - \bar w)/n$, (c) a decaying learning rate.
+
+# %%
+quiz_answers = {1: None, 2: None, 3: None, 4: None}  # your answers: "a", "b" or "c"
+
+# %%
+check_quiz(quiz_answers)

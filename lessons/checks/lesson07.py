@@ -11,7 +11,7 @@ import numpy as np
 import minishop.nn as nn
 import minishop.optim as optim
 
-from . import check_function, save_piece
+from . import check_function, quiz, save_piece
 
 
 def check_piece(name, piece, runner, cases, **options):
@@ -138,3 +138,10 @@ def check_running_mean(running_mean):
         hints=("Row k of the output averages rows 0..k: k + 1 vectors, so the first output row is the first weight.",
                "The n-th update moves the mean a fraction 1/n of the way towards the new point (n counts from 1)."),
     )
+
+
+def check_quiz(answers):
+    """Lesson 7's quiz: one letter per question."""
+    return quiz("quiz07", answers, {1: "a", 2: "b", 3: "b", 4: "b"}, points=2,
+                hints=("Each question matches one section of the lesson: bias correction (2), weight decay (4), "
+                       "the valley (3), averaging (7).",))

@@ -22,7 +22,8 @@ sys.path.insert(0, "..")  # lessons/, where checks.py lives (this notebook runs 
 import minishop
 import minishop.nn as nn
 import minishop.optim as optim
-from checks import check_function
+from checks.lesson07 import (check_adam_step, check_momentum_step, check_quiz, check_running_mean,
+                             check_warmup_cosine)
 
 minishop.manual_seed(0)
 rng = np.random.default_rng(0)
@@ -34,37 +35,12 @@ rng = np.random.default_rng(0)
 # %%
 def momentum_step(w, g, velocity, lr, beta):
     """One heavy-ball step: velocity = beta * velocity + g; w = w - lr * velocity."""
-    new_velocity = beta * velocity + g
+    new_velocity = beta * velocity + g  # a running sum of gradients (PyTorch's form)
     return w - lr * new_velocity, new_velocity
 
 
 # %%
-def _two_steps_of(step, w, g1, g2, lr=0.1, beta=0.9):
-    """Apply the learner's step twice from a zero velocity; stack (w, velocity) to compare with minishop."""
-    first = step(w.copy(), g1, np.zeros_like(w), lr, beta)
-    if first is None:
-        return None
-    w1, b1 = first
-    w2, b2 = step(w1, g2, b1, lr, beta)
-    return np.stack([w2, b2])
-
-
-def _minishop_sgd_momentum(w, g1, g2, lr=0.1, beta=0.9):
-    weight = nn.Parameter(w.copy())
-    optimizer = optim.SGD([weight], lr=lr, momentum=beta)
-    for g in (g1, g2):
-        weight.grad = g.copy()
-        optimizer.step()
-    return np.stack([weight.numpy(), optimizer.state_dict()["buffers"]["0.momentum_buffer"]])
-
-
-_cases = [tuple(rng.standard_normal(n) for _ in range(3)) for n in (2, 5)]
-check_function(
-    lambda w, g1, g2: _two_steps_of(momentum_step, w, g1, g2),
-    [(case, _minishop_sgd_momentum(*case)) for case in _cases],
-    name="momentum_step",
-    hint="new_velocity = beta * velocity + g; new_w = w - lr * new_velocity; return new_w, new_velocity",
-)
+check_momentum_step(momentum_step)  # two steps against minishop.optim.SGD(momentum=beta)
 
 
 # %% [markdown]
@@ -81,34 +57,7 @@ def adam_step(w, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 # %%
-def _three_adam_steps(w, g1, g2, g3, lr=0.05):
-    m, v = np.zeros_like(w), np.zeros_like(w)
-    for t, g in enumerate((g1, g2, g3), start=1):
-        result = adam_step(w, g, m, v, t, lr)
-        if result is None:
-            return None
-        w, m, v = result
-    return np.stack([w, m, v])
-
-
-def _minishop_adam(w, g1, g2, g3, lr=0.05):
-    weight = nn.Parameter(w.copy())
-    optimizer = optim.Adam([weight], lr=lr)
-    for g in (g1, g2, g3):
-        weight.grad = g.copy()
-        optimizer.step()
-    buffers = optimizer.state_dict()["buffers"]
-    return np.stack([weight.numpy(), buffers["0.exp_avg"], buffers["0.exp_avg_sq"]])
-
-
-_cases = [tuple(rng.standard_normal(n) * scale for _ in range(4)) for n, scale in ((3, 1.0), (4, 100.0))]
-check_function(
-    _three_adam_steps,
-    [(case, _minishop_adam(*case)) for case in _cases],
-    name="adam_step",
-    hint="m = beta1*m + (1-beta1)*g; v = beta2*v + (1-beta2)*g**2; m_hat = m/(1-beta1**t); "
-         "v_hat = v/(1-beta2**t); w = w - lr*m_hat/(np.sqrt(v_hat)+eps)",
-)
+check_adam_step(adam_step)  # three steps against minishop.optim.Adam, gradients of scale 1 and 100
 
 
 # %% [markdown]
@@ -124,13 +73,7 @@ def my_schedule(step, max_lr=1e-3, warmup_steps=10, total_steps=100):
 
 
 # %%
-_steps = np.arange(120)
-check_function(
-    lambda steps: None if my_schedule(0) is None else np.array([my_schedule(int(s)) for s in steps]),
-    [((_steps,), np.array([optim.warmup_cosine(int(s), max_lr=1e-3, warmup_steps=10, total_steps=100) for s in _steps]))],
-    name="my_schedule", atol=1e-12, rtol=1e-9,
-    hint="if step < 10: return 1e-3 * (step + 1) / 10; p = min((step - 10) / 90, 1); return 1e-3 * (1 + math.cos(math.pi * p)) / 2",
-)
+check_warmup_cosine(my_schedule)  # every step 0..119 against minishop.optim.warmup_cosine
 
 
 # %% [markdown]
@@ -149,10 +92,29 @@ def running_mean(weights):
 
 
 # %%
-_weights = rng.standard_normal((6, 3))
-check_function(
-    running_mean,
-    [((_weights,), np.cumsum(_weights, axis=0) / np.arange(1, 7)[:, None])],
-    name="running_mean",
-    hint="mean = weights[0].copy(); then for n = 2, 3, ...: mean = mean + (weights[n-1] - mean) / n",
-)
+check_running_mean(running_mean)  # against the plain average of the first k rows
+
+# %% [markdown]
+# ## Reflection — answers
+#
+# 1. Two float32 numbers (8 bytes) per parameter: for the shop recommender (its count is printed in the
+#    lesson; `SequentialRecommender(...).num_parameters()`) that is 8 bytes times that count, well under a
+#    megabyte. For 7 billion parameters it is 56 GB for Adam's state alone, on top of the weights and
+#    gradients: why large models shard the optimizer state or keep it in lower precision.
+# 2. After one step $\hat v = g_1^2$, so the first update is $\eta\, g_1/|g_1| = \pm\eta$ in every
+#    coordinate at once, however small or noisy the gradient: Adam's first steps are full-size steps in
+#    random-ish directions. SGD's first steps are proportional to the (small) gradient. Warm-up keeps
+#    Adam's early steps small until $\hat v$ averages over enough batches to mean something.
+# 3. With $\beta = 0.9$ and $0.95$ the ball overshoots more: the velocity keeps going past the floor of
+#    the narrow direction, and the path spirals for many steps before settling (the loss curve oscillates).
+#    For $\kappa = 100$ the optimal $\beta = ((10 - 1)/(10 + 1))^2 \approx 0.67$, and a larger $\beta$
+#    with the same learning rate is under-damped.
+
+# %% [markdown]
+# ## Quiz
+
+# %%
+quiz_answers = {1: "a", 2: "b", 3: "b", 4: "b"}
+
+# %%
+check_quiz(quiz_answers)
