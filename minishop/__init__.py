@@ -21,6 +21,7 @@ from minishop.backend import (
 )
 from minishop.tensor import Tensor, is_grad_enabled, no_grad
 from minishop import functional
+from minishop.function import Function
 from minishop.gradcheck import GradcheckResult, gradcheck
 
 __version__ = "0.1.0"

@@ -15,8 +15,11 @@ float32 out) and Python scalars never promote arrays to float64.
 
 import math
 
-from minishop import backend
-from minishop.tensor import Tensor, _as_bool_mask, _sum_last_axis, _sum_leading_axes, _unbroadcast, matmul  # noqa: F401
+from minishop import arrays, backend
+from minishop.tensor import Tensor, _as_bool_mask, _unbroadcast
+
+
+matmul = Tensor.matmul  # F.matmul(a, b) is a @ b
 
 
 def _tensor(x):
@@ -105,30 +108,11 @@ def gelu(x):
 
 
 # ----- softmax family -----------------------------------------------------------------------------
-def _sum_along(x, axis):
-    """x.sum(axis, keepdims=True), through the fast BLAS form when it is the last axis."""
-    return _sum_last_axis(x) if axis in (-1, x.ndim - 1) else x.sum(axis=axis, keepdims=True)
-
-
-def _sum_exp_along(shifted, axis, chunk_elements=1 << 20):
-    """sum(exp(shifted)) along axis, keepdims. Along the last axis of a big array, a block of rows at a
-    time, so the exp() temporary stays small (a (800, 23716) logits array would need another 75 MB)."""
-    xp = backend.xp()
-    if axis not in (-1, shifted.ndim - 1) or shifted.size <= chunk_elements:
-        return _sum_along(xp.exp(shifted), axis)
-    rows = shifted.reshape(-1, shifted.shape[-1])  # (N, C)
-    sums = xp.empty((rows.shape[0], 1), dtype=shifted.dtype)  # (N, 1)
-    step = max(1, chunk_elements // rows.shape[1])
-    for start in range(0, rows.shape[0], step):
-        sums[start:start + step] = _sum_last_axis(xp.exp(rows[start:start + step]))
-    return sums.reshape(shifted.shape[:-1] + (1,))
-
-
 def _log_softmax_array(z, axis):
     """log softmax(z) = z - max - log(sum(exp(z - max))), the stable log-sum-exp form."""
     xp = backend.xp()
     shifted = z - z.max(axis=axis, keepdims=True)
-    shifted -= xp.log(_sum_exp_along(shifted, axis))
+    shifted -= xp.log(arrays.sum_exp_along(shifted, axis))
     return shifted
 
 
@@ -141,12 +125,12 @@ def softmax(x, axis=-1):
     xp = backend.xp()
     y = x.data - x.data.max(axis=axis, keepdims=True)
     xp.exp(y, out=y)
-    y /= _sum_along(y, axis)
+    y /= arrays.sum_along(y, axis)
     out = x._child(y, (x,), "softmax")
 
     def _backward(g):
         gy = g * y
-        gy -= y * _sum_along(gy, axis)
+        gy -= y * arrays.sum_along(gy, axis)
         return (gy,)
 
     return out._record(_backward)
@@ -164,7 +148,7 @@ def log_softmax(x, axis=-1):
 
     def _backward(g):
         grad = xp.exp(y)
-        grad *= -_sum_along(g, axis)
+        grad *= -arrays.sum_along(g, axis)
         grad += g
         return (grad,)
 
@@ -184,8 +168,8 @@ def layer_norm(x, weight=None, bias=None, eps=1e-5):
     xp = backend.xp()
     X = x.data
     D = X.shape[-1]
-    xhat = X - _sum_last_axis(X) * (1.0 / D)  # (..., D) centred
-    var = _sum_last_axis(xhat * xhat) * (1.0 / D)  # (..., 1)
+    xhat = X - arrays.sum_last_axis(X) * (1.0 / D)  # (..., D) centred
+    var = arrays.sum_last_axis(xhat * xhat) * (1.0 / D)  # (..., 1)
     rstd = xp.sqrt(var + eps)
     xp.divide(1, rstd, out=rstd)  # (..., 1) 1 / sqrt(var + eps)
     xhat *= rstd
@@ -199,17 +183,17 @@ def layer_norm(x, weight=None, bias=None, eps=1e-5):
         grads = []
         if x.requires_grad:
             gh = g * weight.data if weight is not None else g.copy()  # (..., D)
-            mean_gh_xhat = _sum_last_axis(gh * xhat) * (1.0 / D)  # (..., 1)
-            gh -= _sum_last_axis(gh) * (1.0 / D)
+            mean_gh_xhat = arrays.sum_last_axis(gh * xhat) * (1.0 / D)  # (..., 1)
+            gh -= arrays.sum_last_axis(gh) * (1.0 / D)
             gh -= xhat * mean_gh_xhat
             gh *= rstd
             grads.append(gh)
         else:
             grads.append(None)
         if weight is not None:
-            grads.append(_sum_leading_axes(g * xhat, X.ndim - 1) if weight.requires_grad else None)  # (D,)
+            grads.append(arrays.sum_leading_axes(g * xhat, X.ndim - 1) if weight.requires_grad else None)  # (D,)
         if bias is not None:
-            grads.append(_sum_leading_axes(g, X.ndim - 1) if bias.requires_grad else None)  # (D,)
+            grads.append(arrays.sum_leading_axes(g, X.ndim - 1) if bias.requires_grad else None)  # (D,)
         return tuple(grads)
 
     return out._record(_backward)
@@ -258,7 +242,7 @@ def embedding(weight, ids):
     out = weight._child(xp.take(weight.data, ids, axis=0), (weight,), "embedding")  # (..., D)
 
     def _backward(g):
-        return (backend.scatter_add_rows(V, ids.reshape(-1), g.reshape(ids.size, -1)).reshape(weight.shape),)
+        return (arrays.scatter_add_rows(V, ids.reshape(-1), g.reshape(ids.size, -1)).reshape(weight.shape),)
 
     return out._record(_backward)
 

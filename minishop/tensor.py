@@ -2,18 +2,25 @@
 
 Reverse-mode automatic differentiation in one page
 --------------------------------------------------
-Every operation on Tensors records a node: the output, its parent Tensors, and a small `_backward`
+Every operation on Tensors makes a node: the output array, its parent Tensors, and a small `backward`
 function holding the op's local derivative. Calling `loss.backward()` then applies the chain rule
 
     dL/dx = sum over every use y = f(x, ...) of   dL/dy * dy/dx
 
-from the loss back to the inputs. `_backward(g)` receives g = dL/dy (same shape as y) and returns
-dL/dparent for each parent. A node may only run its `_backward` once dL/dy is complete, i.e. after
+from the loss back to the inputs. `backward(g)` receives g = dL/dy (same shape as y) and returns
+dL/dparent for each parent. A node may only run its `backward` once dL/dy is complete, i.e. after
 every node that used y has sent its share, so we visit the nodes in reverse topological order
 (an ordering where each node comes after all of its parents). The sort is an explicit-stack
 depth-first search, not recursion, so graphs many thousands of ops deep work.
 
 Each op's backward sits right beside its forward (as in micrograd), with the derivative in a comment.
+Every array comes from `backend.xp()`, so the engine runs unchanged on NumPy (CPU) or CuPy (GPU).
+
+One way to make a Tensor
+------------------------
+`Tensor(data)` makes a leaf (an input or a parameter). Every op's output is made by
+`Tensor.from_op(data, parents, backward, op)`: the built-in ops below, functional.py's fused ops,
+and your own (see function.py for `Function`, the same hook for ops written on plain arrays).
 
 Conventions
 -----------
@@ -23,15 +30,14 @@ Conventions
 - After backward the graph is released (its saved arrays are freed) unless `retain_graph=True`.
 - dtypes are preserved: float32 stays float32; Python scalars never promote an array to float64.
 - Broadcasting: the gradient of a broadcast input is summed back to its shape by `_unbroadcast`.
-- Memory: a `_backward` returns, for each parent, g itself, a view of g, or a new array. backward()
-  adds further contributions into a gradient IN PLACE only when it owns that array (a new array that
-  no other parent holds); otherwise it makes a new sum. Closures save arrays, never their own output
-  Tensor, so the graph has no reference cycles and is freed as soon as backward is done with it.
+- Memory: backward() adds gradients in place whenever that is safe; the rule is in `_accumulate`.
+  Backward functions save arrays, never their own output Tensor, so the graph has no reference
+  cycles and is freed as soon as backward is done with it.
 """
 
 import functools
 
-from minishop import backend
+from minishop import arrays, backend
 
 _grad_state = {"enabled": True}
 
@@ -60,24 +66,6 @@ def is_grad_enabled():
     return _grad_state["enabled"]
 
 
-def _sum_last_axis(x):
-    """x.sum(axis=-1, keepdims=True) for a float array (..., D) -> (..., 1), as x @ ones.
-
-    Same sum, but as a matrix-vector product BLAS runs it ~5x faster than NumPy's reduction over
-    short rows (D = 50), which the layer norms and softmaxes of a transformer do many times a step.
-    """
-    return x @ backend.xp().ones((x.shape[-1], 1), dtype=x.dtype)
-
-
-def _sum_leading_axes(x, n_axes):
-    """x summed over its first n_axes axes, as ones @ x (the fast form of a bias gradient's sum)."""
-    rows = 1
-    for n in x.shape[:n_axes]:
-        rows *= n
-    flat = x.reshape(rows, -1)  # (rows, rest)
-    return (backend.xp().ones(rows, dtype=x.dtype) @ flat).reshape(x.shape[n_axes:])
-
-
 def _unbroadcast(grad, shape):
     """Sum `grad` down to `shape`: the adjoint of broadcasting an array of `shape` up to grad.shape.
 
@@ -91,12 +79,8 @@ def _unbroadcast(grad, shape):
         extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
     )
     if axes == tuple(range(extra)) and grad.dtype.kind == "f":  # e.g. a bias (D,) added to (B, T, D)
-        return _sum_leading_axes(grad, extra)
+        return arrays.sum_leading_axes(grad, extra)
     return grad.sum(axis=axes).reshape(shape) if axes else grad.reshape(shape)
-
-
-def _is_array(x):
-    return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, Tensor)
 
 
 def _normalize_axes(axis, ndim):
@@ -105,6 +89,18 @@ def _normalize_axes(axis, ndim):
         return tuple(range(ndim))
     axes = axis if isinstance(axis, tuple) else (axis,)
     return tuple(sorted(a % ndim for a in axes)) if ndim else ()
+
+
+def _kept_shape(shape, axes):
+    """shape with the reduced axes kept as 1 (what keepdims=True gives)."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _as_bool_mask(mask, where):
+    mask = mask.data if isinstance(mask, Tensor) else backend.asarray(mask)
+    if mask.dtype != bool:
+        raise ValueError(f"{where}(mask=...): expected a bool array, got dtype {mask.dtype}")
+    return mask
 
 
 class Tensor:
@@ -121,7 +117,7 @@ class Tensor:
             data = data.data
         if not isinstance(data, backend.xp().ndarray):
             from_python = not hasattr(data, "dtype")  # a number or a list, not a NumPy array or scalar
-            data = backend.asarray(data)
+            data = backend.asarray(data)  # NumPy scalars (0-d results) become 0-d arrays
             if from_python and data.dtype.kind == "f" and data.dtype != backend.default_dtype():
                 data = data.astype(backend.default_dtype())  # a Python float -> the default dtype
         if requires_grad and data.dtype.kind not in "fc":
@@ -135,6 +131,37 @@ class Tensor:
         self._op = ""  # the op that made it ("" for a leaf)
         self._retain_grad = False
         self._graph_freed = False
+
+    @classmethod
+    def from_op(cls, data, parents, backward, op="op"):
+        """The output of an op: a Tensor holding array `data`, computed from the Tensors in `parents`.
+
+        backward(g) receives g = dL/d(out), an array of out's shape, and returns a tuple with one
+        gradient array per parent, each of that parent's shape (None where a parent needs none).
+        It may return g itself or a view, but never an array it keeps (saved state): backward() may
+        add into what it returns. When no parent requires grad, or inside no_grad(), the output is a
+        plain constant and `backward` is dropped with everything it saved.
+        """
+        out = cls(data)
+        needs_grad = False
+        for parent in parents:
+            if not isinstance(parent, Tensor):
+                raise TypeError(f"Tensor.from_op(op={op!r}): parents must be Tensors, got {type(parent).__name__}")
+            needs_grad = needs_grad or parent.requires_grad
+        if needs_grad and _grad_state["enabled"]:
+            out.requires_grad = True
+            out._parents, out._backward, out._op = tuple(parents), backward, op
+        return out
+
+    def _child(self, data, parents, op):
+        """Deprecated two-step form of `from_op` (the backward comes later, through `_record`)."""
+        return Tensor.from_op(data, parents, None, op)
+
+    def _record(self, backward):
+        """Second step of `_child`: attach the op's backward where a gradient can flow."""
+        if self.requires_grad:
+            self._backward = backward
+        return self
 
     # ----- basic properties -------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -171,31 +198,12 @@ class Tensor:
         self._retain_grad = True
         return self
 
-    # ----- graph building ---------------------------------------------------------------
-    def _child(self, data, parents, op):
-        """A new Tensor holding `data`, linked to `parents` when a gradient may flow through it."""
-        if not isinstance(data, backend.xp().ndarray):
-            data = backend.xp().asarray(data)  # NumPy turns 0-d results into scalars; keep arrays
-        out = Tensor.__new__(Tensor)
-        out.data, out.grad, out.name = data, None, None
-        out._retain_grad = out._graph_freed = False
-        out.requires_grad = _grad_state["enabled"] and any(p.requires_grad for p in parents)
-        out._parents = parents if out.requires_grad else ()
-        out._backward, out._op = None, op
-        return out
-
-    def _record(self, backward):
-        """Attach the op's backward function (only if a gradient can flow; else drop it and its arrays)."""
-        if self.requires_grad:
-            self._backward = backward
-        return self
-
     def _lift(self, other):
         """Wrap a number or array as a constant Tensor. Numbers (Python, NumPy scalars, 0-d arrays)
         take this tensor's float dtype, so `x32 * np.sqrt(2.0)` stays float32 (as in PyTorch)."""
         if isinstance(other, Tensor):
             return other
-        if _is_array(other) and (other.ndim > 0 or self.dtype.kind != "f"):
+        if arrays.is_array(other) and (other.ndim > 0 or self.dtype.kind != "f"):
             return Tensor(other)
         dtype = self.dtype if self.dtype.kind == "f" else backend.default_dtype()
         return Tensor(backend.xp().asarray(other, dtype=dtype))
@@ -203,58 +211,52 @@ class Tensor:
     # ----- arithmetic -------------------------------------------------------------------
     def __add__(self, other):
         other = self._lift(other)
-        out = self._child(self.data + other.data, (self, other), "+")
 
-        def _backward(g):  # d(a+b)/da = d(a+b)/db = 1
+        def backward(g):  # d(a+b)/da = d(a+b)/db = 1
             return _unbroadcast(g, self.shape), _unbroadcast(g, other.shape)
 
-        return out._record(_backward)
+        return Tensor.from_op(self.data + other.data, (self, other), backward, "+")
 
     def __sub__(self, other):
         other = self._lift(other)
-        out = self._child(self.data - other.data, (self, other), "-")
 
-        def _backward(g):  # d(a-b)/da = 1, d(a-b)/db = -1
+        def backward(g):  # d(a-b)/da = 1, d(a-b)/db = -1
             return _unbroadcast(g, self.shape), (_unbroadcast(-g, other.shape) if other.requires_grad else None)
 
-        return out._record(_backward)
+        return Tensor.from_op(self.data - other.data, (self, other), backward, "-")
 
     def __mul__(self, other):
         other = self._lift(other)
-        out = self._child(self.data * other.data, (self, other), "*")
 
-        def _backward(g):  # d(a*b)/da = b, d(a*b)/db = a
+        def backward(g):  # d(a*b)/da = b, d(a*b)/db = a
             ga = _unbroadcast(g * other.data, self.shape) if self.requires_grad else None
             gb = _unbroadcast(g * self.data, other.shape) if other.requires_grad else None
             return ga, gb
 
-        return out._record(_backward)
+        return Tensor.from_op(self.data * other.data, (self, other), backward, "*")
 
     def __truediv__(self, other):
         other = self._lift(other)
         quotient = self.data / other.data
-        out = self._child(quotient, (self, other), "/")
 
-        def _backward(g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
+        def backward(g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
             ga = _unbroadcast(g / other.data, self.shape) if self.requires_grad else None
             gb = _unbroadcast(-g * quotient / other.data, other.shape) if other.requires_grad else None
             return ga, gb
 
-        return out._record(_backward)
+        return Tensor.from_op(quotient, (self, other), backward, "/")
 
     def __neg__(self):
-        out = self._child(-self.data, (self,), "neg")
-        return out._record(lambda g: (-g,))  # d(-a)/da = -1
+        return Tensor.from_op(-self.data, (self,), lambda g: (-g,), "neg")  # d(-a)/da = -1
 
     def __pow__(self, exponent):
-        if isinstance(exponent, Tensor) or _is_array(exponent):
+        if isinstance(exponent, Tensor) or arrays.is_array(exponent):
             raise TypeError("Tensor ** exponent: the exponent must be a Python number (use exp/log for x**y)")
-        out = self._child(self.data**exponent, (self,), "**")
 
-        def _backward(g):  # d(a^p)/da = p * a^(p-1)
+        def backward(g):  # d(a^p)/da = p * a^(p-1)
             return (g * (exponent * self.data ** (exponent - 1)),)
 
-        return out._record(_backward)
+        return Tensor.from_op(self.data**exponent, (self,), backward, "**")
 
     def __radd__(self, other):
         return self._lift(other) + self
@@ -268,23 +270,48 @@ class Tensor:
     def __rtruediv__(self, other):
         return self._lift(other) / self
 
+    def matmul(self, other):
+        """a @ b with NumPy's rules: batched over leading axes, which broadcast. (.., n, k) @ (.., k, m) -> (.., n, m).
+
+        Backward: dL/da = g @ b^T, dL/db = a^T @ g (summed over broadcast batch axes).
+        A 1-D operand is treated as a row (a) or a column (b) vector, and that axis is dropped again.
+        """
+        a, b, xp = self, self._lift(other), backend.xp()
+        a2 = a.data[None, :] if a.ndim == 1 else a.data  # (1, k)
+        b2 = b.data[:, None] if b.ndim == 1 else b.data  # (k, 1)
+        y2 = arrays.matmul(a2, b2)  # (..., n, m)
+        y_shape = y2.shape[:-2] + y2.shape[-1:] if a.ndim == 1 else y2.shape
+        y_shape = y_shape[:-1] if b.ndim == 1 else y_shape
+
+        def backward(g):
+            g2 = g.reshape(y2.shape)  # (..., n, m)
+            ga = gb = None
+            if a.requires_grad:
+                ga = _unbroadcast(arrays.matmul(g2, xp.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+            if b.requires_grad and b2.ndim == 2 and a2.ndim > 2:  # (B, T, k) @ (k, m): the batch sum in one product
+                gb = (a2.reshape(-1, a2.shape[-1]).T @ g2.reshape(-1, g2.shape[-1])).reshape(b.shape)
+            elif b.requires_grad:
+                gb = _unbroadcast(xp.matmul(xp.swapaxes(a2, -1, -2), g2), b2.shape).reshape(b.shape)
+            return ga, gb
+
+        return Tensor.from_op(y2.reshape(y_shape), (a, b), backward, "@")
+
     def __matmul__(self, other):
-        return matmul(self, self._lift(other))
+        return self.matmul(other)
 
     def __rmatmul__(self, other):
-        return matmul(self._lift(other), self)
+        return self._lift(other).matmul(self)
 
     # ----- reductions -------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False):
         """Sum over `axis` (None = all, int or tuple). Backward: every summed element gets g."""
         axes = _normalize_axes(axis, self.ndim)
-        out = self._child(self.data.sum(axis=axes, keepdims=keepdims), (self,), "sum")
 
-        def _backward(g):
+        def backward(g):
             g = g if keepdims else g.reshape(_kept_shape(self.shape, axes))
             return (backend.xp().broadcast_to(g, self.shape),)
 
-        return out._record(_backward)
+        return Tensor.from_op(self.data.sum(axis=axes, keepdims=keepdims), (self,), backward, "sum")
 
     def mean(self, axis=None, keepdims=False):
         """Mean over `axis`. Backward: every element gets g / n."""
@@ -292,67 +319,61 @@ class Tensor:
         n = 1
         for a in axes:
             n *= self.shape[a]
-        out = self._child(self.data.mean(axis=axes, keepdims=keepdims), (self,), "mean")
 
-        def _backward(g):
+        def backward(g):
             g = g if keepdims else g.reshape(_kept_shape(self.shape, axes))
             return (backend.xp().broadcast_to(g * (1.0 / n), self.shape),)
 
-        return out._record(_backward)
+        return Tensor.from_op(self.data.mean(axis=axes, keepdims=keepdims), (self,), backward, "mean")
 
     def max(self, axis=None, keepdims=False):
         """Maximum over `axis`. Backward: g goes to the maximal element; TIES SHARE it equally."""
         axes = _normalize_axes(axis, self.ndim)
-        top = self.data.max(axis=axes, keepdims=True)
-        out = self._child(top if keepdims else top.reshape(_reduced_shape(self.shape, axes)), (self,), "max")
+        top = self.data.max(axis=axes, keepdims=True)  # (..., 1, ...)
 
-        def _backward(g):
-            g = g if keepdims else g.reshape(top.shape)
-            is_max = self.data == top  # (..., n) True at the maximum (several where tied)
+        def backward(g):
+            g = g.reshape(top.shape)
+            is_max = self.data == top  # True at the maximum (several where tied)
             count = is_max.sum(axis=axes, keepdims=True, dtype=self.dtype)
             return (is_max * (g / count),)
 
-        return out._record(_backward)
+        y = top if keepdims else top.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+        return Tensor.from_op(y, (self,), backward, "max")
 
     # ----- elementwise functions ----------------------------------------------------------
     def exp(self):
         y = backend.xp().exp(self.data)
-        out = self._child(y, (self,), "exp")
-        return out._record(lambda g: (g * y,))  # d(e^a)/da = e^a
+        return Tensor.from_op(y, (self,), lambda g: (g * y,), "exp")  # d(e^a)/da = e^a
 
     def log(self):
-        out = self._child(backend.xp().log(self.data), (self,), "log")
-        return out._record(lambda g: (g / self.data,))  # d(ln a)/da = 1/a
+        y = backend.xp().log(self.data)
+        return Tensor.from_op(y, (self,), lambda g: (g / self.data,), "log")  # d(ln a)/da = 1/a
 
     def sqrt(self):
         y = backend.xp().sqrt(self.data)
-        out = self._child(y, (self,), "sqrt")
-        return out._record(lambda g: (g / (2 * y),))  # d(sqrt a)/da = 1 / (2 sqrt a)
+        return Tensor.from_op(y, (self,), lambda g: (g / (2 * y),), "sqrt")  # d(sqrt a)/da = 1 / (2 sqrt a)
 
     def tanh(self):
         y = backend.xp().tanh(self.data)
-        out = self._child(y, (self,), "tanh")
-        return out._record(lambda g: (g * (1 - y * y),))  # d(tanh a)/da = 1 - tanh^2 a
+        return Tensor.from_op(y, (self,), lambda g: (g * (1 - y * y),), "tanh")  # d(tanh a)/da = 1 - tanh^2 a
 
     def relu(self):
         positive = self.data > 0
-        out = self._child(self.data * positive, (self,), "relu")
-        return out._record(lambda g: (g * positive,))  # d relu(a)/da = 1 if a > 0 else 0
+        y = self.data * positive
+        return Tensor.from_op(y, (self,), lambda g: (g * positive,), "relu")  # d relu(a)/da = 1 if a > 0 else 0
 
     # ----- shape ----------------------------------------------------------------------
     def reshape(self, *shape):
         """Same data in a new shape (one entry may be -1). Backward: reshape g back."""
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        out = self._child(self.data.reshape(shape), (self,), "reshape")
-        return out._record(lambda g: (g.reshape(self.shape),))
+        return Tensor.from_op(self.data.reshape(shape), (self,), lambda g: (g.reshape(self.shape),), "reshape")
 
     def transpose(self, *axes):
         """Permute the axes (no axes: reverse them). Backward: apply the inverse permutation to g."""
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         axes = tuple(a % self.ndim for a in axes) if axes else tuple(reversed(range(self.ndim)))
         inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
-        out = self._child(self.data.transpose(axes), (self,), "transpose")
-        return out._record(lambda g: (g.transpose(inverse),))
+        return Tensor.from_op(self.data.transpose(axes), (self,), lambda g: (g.transpose(inverse),), "transpose")
 
     permute = transpose
 
@@ -360,38 +381,26 @@ class Tensor:
     def __getitem__(self, index):
         """x[index] with slices, ints, None, ... (basic) or integer/boolean arrays (gather).
 
-        Backward scatter-adds g into a zero array of x's shape. A repeated index receives the SUM of
-        its gradients; this uses sort + segment sums (backend.scatter_add_rows), never np.add.at.
+        Backward scatter-adds g into a zero array of x's shape: a repeated index receives the SUM of
+        its gradients (arrays.scatter_add, which sorts instead of calling np.add.at).
         """
-        xp = backend.xp()
-        index = _index_to_arrays(index)
-        out = self._child(self.data[index], (self,), "getitem")
+        index = arrays.as_index(index)
 
-        if _is_row_gather(index):  # x[ids]: pick whole rows, as an embedding lookup does
-            def _backward(g):
-                ids = index.reshape(-1) % self.shape[0]  # negative ids count from the end
-                rows = backend.scatter_add_rows(self.shape[0], ids, g.reshape(index.size, -1))
-                return (rows.reshape(self.shape),)  # (n_rows, ...)
-        elif _is_basic_index(index):  # a view: no element is picked twice
-            def _backward(g):
-                grad = xp.zeros(self.shape, dtype=g.dtype)
-                grad[index] = g
-                return (grad,)
-        else:  # any other gather: flat position of each picked element, then the same scatter-add
-            def _backward(g):
-                positions = xp.arange(self.size).reshape(self.shape)[index]
-                flat = backend.scatter_add_rows(self.size, positions.reshape(-1), g.reshape(-1, 1))
-                return (flat.reshape(self.shape),)
+        def backward(g):
+            return (arrays.scatter_add(self.shape, index, g),)
 
-        return out._record(_backward)
+        return Tensor.from_op(self.data[index], (self,), backward, "getitem")
 
     def masked_fill(self, mask, value):
         """Where `mask` (bool, broadcastable to x) is True put `value`; filled positions get no gradient."""
         mask = _as_bool_mask(mask, "masked_fill")
         xp = backend.xp()
-        fill = xp.asarray(value, dtype=self.dtype)
-        out = self._child(xp.where(mask, fill, self.data), (self,), "masked_fill")
-        return out._record(lambda g: (_unbroadcast(xp.where(mask, xp.zeros((), g.dtype), g), self.shape),))
+        y = xp.where(mask, xp.asarray(value, dtype=self.dtype), self.data)
+
+        def backward(g):
+            return (_unbroadcast(xp.where(mask, xp.zeros((), g.dtype), g), self.shape),)
+
+        return Tensor.from_op(y, (self,), backward, "masked_fill")
 
     # ----- backward pass ----------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False):
@@ -402,77 +411,92 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("backward(): this tensor does not require grad (no input had requires_grad=True)")
-        xp = backend.xp()
-        if grad is None:
-            if self.size != 1:
-                raise RuntimeError(f"backward(): grad must be given for a non-scalar output of shape {self.shape}")
-            grad, owned = xp.ones(self.shape, dtype=self.dtype), True
-        else:
-            grad, owned = (grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)), False
-            if grad.shape != self.shape:
-                raise ValueError(f"backward(grad=...): grad shape {grad.shape} != tensor shape {self.shape}")
-
-        pending = {self: (grad, owned)}  # node -> (dL/dnode so far, whether we own that array)
+        grads = {self: self._initial_grad(grad)}  # node -> (dL/dnode so far, whether we own that array)
         order = _topological_order(self)
         while order:
             node = order.pop()  # reverse topological order; popping lets finished nodes be freed early
-            if node not in pending:
+            if node not in grads:
                 continue
-            g, owned = pending.pop(node)
-            if node._backward is None:
-                if node._graph_freed:
-                    raise RuntimeError(
-                        "backward(): trying to backward through a graph a second time; its saved arrays were "
-                        "already freed. Use backward(retain_graph=True) the first time."
-                    )
-                node._store_grad(g, owned)  # a leaf
+            g, owned = grads.pop(node)
+            if node._backward is None:  # a leaf
+                node._keep_grad(g, owned)
                 continue
             if node._retain_grad:
-                node._store_grad(g, False)
+                node._keep_grad(g, False)
             parent_grads = node._backward(g)
+            _check_parent_grads(node, parent_grads)
             for parent, pg in zip(node._parents, parent_grads):
-                if pg is None or not parent.requires_grad:
-                    continue
-                # We may later add into pg in place only if nothing else holds it: it goes to this parent
-                # alone, and it is either a new array made by the op or g itself when g was ours.
-                pg_owned = not _shared(pg, parent_grads) and (owned if pg is g else _is_fresh(pg))
-                _accumulate(pending, parent, pg, pg_owned)
+                if pg is not None and parent.requires_grad:
+                    grads[parent] = _accumulate(grads.get(parent), pg, g, owned, parent_grads)
             if not retain_graph:
                 node._backward, node._parents, node._graph_freed = None, (), True
 
-    def _store_grad(self, g, owned):
-        """Add g into self.grad (copying g unless it is a fresh array nobody else holds)."""
+    def _initial_grad(self, grad):
+        """backward()'s starting (dL/dself, owned): 1 for a one-element tensor, else the given grad."""
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(f"backward(): grad must be given for a non-scalar output of shape {self.shape}")
+            return backend.xp().ones(self.shape, dtype=self.dtype), True
+        grad = grad.data if isinstance(grad, Tensor) else backend.xp().asarray(grad, dtype=self.dtype)
+        if grad.shape != self.shape:
+            raise ValueError(f"backward(grad=...): grad shape {grad.shape} != tensor shape {self.shape}")
+        return grad, False  # the caller's array: never written into
+
+    def _keep_grad(self, g, owned):
+        """Add the finished gradient g into self.grad (storing g itself only if we own it, else a copy)."""
+        if self._graph_freed:
+            raise RuntimeError(
+                "backward(): trying to backward through a graph a second time; its saved arrays were "
+                "already freed. Use backward(retain_graph=True) the first time."
+            )
         if g.dtype != self.dtype:
-            g = g.astype(self.dtype)
-            owned = True
+            g, owned = g.astype(self.dtype), True
         if self.grad is None:
             self.grad = g if owned else g.copy()
         else:
             self.grad += g
 
 
-def _accumulate(pending, node, g, owned):
-    """pending[node] += g, in place when we own the running sum."""
-    if not isinstance(g, backend.xp().ndarray):
-        g, owned = backend.xp().asarray(g), True  # NumPy returns 0-d results as scalars
-    if node not in pending:
-        pending[node] = (g, owned)
-        return
-    total, total_owned = pending[node]
-    if total_owned:
-        total += g  # in place: no new array
+def _accumulate(total, grad, upstream, upstream_owned, siblings):
+    """Add one op's gradient `grad` for a node into the node's running sum `total`; return the new sum.
+
+    The gradient-buffer ownership rule. A sum is a pair (array, owned): backward() may add into the array
+    IN PLACE only if it owns it, i.e. no one else can see that array. An op's backward returns, for each
+    parent, `upstream` (its own g) itself, a view of some array, or a new array; we own `grad` when it
+    goes to this parent alone (no sibling is the same array or a view of it) and it is either a new
+    array (it owns its memory: .base is None) or `upstream` when we owned that. The first contribution
+    is kept as it is, uncopied; a later one is added in place into an owned sum, else into a new array,
+    which we then own. total: None (no contribution yet) or (array, owned).
+    """
+    if not isinstance(grad, backend.xp().ndarray):
+        grad, owned = backend.xp().asarray(grad), True  # NumPy returns 0-d results as scalars
     else:
-        pending[node] = (total + g, True)
+        owned = upstream_owned if grad is upstream else grad.base is None
+        if owned and sum(s is grad or getattr(s, "base", None) is grad for s in siblings) > 1:
+            owned = False
+    if total is None:
+        return grad, owned
+    running, running_owned = total
+    if running_owned:
+        running += grad  # in place: no new array
+        return running, True
+    return running + grad, True
 
 
-def _shared(array, arrays):
-    """True if `arrays` holds `array` more than once, or also holds a view of it."""
-    return sum(other is array or (other is not None and other.base is array) for other in arrays) > 1
-
-
-def _is_fresh(array):
-    """True for an array that owns its memory (a new result, not a view of another array)."""
-    return array.base is None
+def _check_parent_grads(node, parent_grads):
+    """A clear error when an op's backward returns the wrong number or shapes of gradients."""
+    if not isinstance(parent_grads, (tuple, list)) or len(parent_grads) != len(node._parents):
+        got = len(parent_grads) if isinstance(parent_grads, (tuple, list)) else type(parent_grads).__name__
+        raise ValueError(
+            f"backward of op {node._op!r} must return a tuple with one gradient per parent "
+            f"({len(node._parents)}), got {got}"
+        )
+    for i, (parent, pg) in enumerate(zip(node._parents, parent_grads)):
+        if pg is not None and getattr(pg, "shape", ()) != parent.shape:
+            raise ValueError(
+                f"backward of op {node._op!r}: the gradient for parent {i} has shape {getattr(pg, 'shape', ())}, "
+                f"expected the parent's shape {parent.shape}"
+            )
 
 
 def _topological_order(root):
@@ -492,85 +516,3 @@ def _topological_order(root):
             if parent.requires_grad and parent not in visited:
                 stack.append((parent, False))
     return order
-
-
-def _kept_shape(shape, axes):
-    """shape with the reduced axes kept as 1 (what keepdims=True gives)."""
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
-
-
-def _reduced_shape(shape, axes):
-    return tuple(n for i, n in enumerate(shape) if i not in axes)
-
-
-def _index_to_arrays(index):
-    """Turn Tensors and lists inside an index into backend arrays (so numpy sees a gather, not a tuple)."""
-    def convert(item):
-        if isinstance(item, Tensor):
-            return item.data
-        if isinstance(item, list) or (_is_array(item) and backend.get_array_module(item) is not backend.xp()):
-            return backend.asarray(item)
-        return item
-
-    return tuple(convert(i) for i in index) if isinstance(index, tuple) else convert(index)
-
-
-def _is_basic_index(index):
-    items = index if isinstance(index, tuple) else (index,)
-    return all(
-        isinstance(i, (slice, type(None), type(Ellipsis))) or (isinstance(i, int) and not isinstance(i, bool))
-        for i in items
-    )
-
-
-def _is_row_gather(index):
-    """x[ids] with one integer array: picks whole rows along the first axis."""
-    return _is_array(index) and index.dtype.kind in "iu"
-
-
-def _as_bool_mask(mask, where):
-    mask = mask.data if isinstance(mask, Tensor) else backend.asarray(mask)
-    if mask.dtype != bool:
-        raise ValueError(f"{where}(mask=...): expected a bool array, got dtype {mask.dtype}")
-    return mask
-
-
-def matmul(a, b):
-    """a @ b with NumPy's rules: batched over leading axes, which broadcast. (.., n, k) @ (.., k, m) -> (.., n, m).
-
-    Backward: dL/da = g @ b^T, dL/db = a^T @ g (summed over broadcast batch axes).
-    A 1-D operand is treated as a row (a) or a column (b) vector, and that axis is dropped again.
-    """
-    xp = backend.xp()
-    a2 = a.data[None, :] if a.ndim == 1 else a.data  # (1, k)
-    b2 = b.data[:, None] if b.ndim == 1 else b.data  # (k, 1)
-    if b2.ndim == 2 and a2.ndim > 2:
-        # (B, T, k) @ (k, m) as ONE big matrix product (B*T, k) @ (k, m), faster than B small ones
-        out2 = (a2.reshape(-1, a2.shape[-1]) @ b2).reshape(a2.shape[:-1] + b2.shape[-1:])
-    else:
-        out2 = xp.matmul(a2, b2)
-    out_shape = out2.shape
-    if a.ndim == 1:
-        out_shape = out_shape[:-2] + out_shape[-1:]
-    if b.ndim == 1:
-        out_shape = out_shape[:-1]
-    out = a._child(out2.reshape(out_shape), (a, b), "@")
-
-    def _backward(g):
-        g2 = g.reshape(out2.shape)  # (..., n, m)
-        ga = gb = None
-        if a.requires_grad:
-            if b2.ndim == 2 and g2.ndim > 2:
-                ga = (g2.reshape(-1, g2.shape[-1]) @ b2.T).reshape(g2.shape[:-1] + b2.shape[:1])
-            else:
-                ga = xp.matmul(g2, xp.swapaxes(b2, -1, -2))
-            ga = _unbroadcast(ga, a2.shape).reshape(a.shape)
-        if b.requires_grad:
-            if b2.ndim == 2 and a2.ndim > 2:  # sum over the batch inside one matrix product
-                gb = a2.reshape(-1, a2.shape[-1]).T @ g2.reshape(-1, g2.shape[-1])
-            else:
-                gb = _unbroadcast(xp.matmul(xp.swapaxes(a2, -1, -2), g2), b2.shape)
-            gb = gb.reshape(b.shape)
-        return ga, gb
-
-    return out._record(_backward)

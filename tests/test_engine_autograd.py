@@ -85,8 +85,8 @@ def test_in_place_accumulation_never_corrupts_a_shared_gradient():
 
 def test_gradient_and_a_view_of_it_sent_to_two_parents_stay_independent():
     a, b = Tensor(np.ones((2, 3)), requires_grad=True), Tensor(np.ones(6), requires_grad=True)
-    both = a._child(a.data * 1.0, (a, b), "pass_to_both")
-    both._record(lambda g: (g, g.reshape(6)))  # an op whose backward hands out g and a view of g
+    # an op whose backward hands out g and a view of g
+    both = Tensor.from_op(a.data * 1.0, (a, b), lambda g: (g, g.reshape(6)), op="pass_to_both")
     ((both * 2.0).sum() + (a * 5.0).sum()).backward()  # a's share is then added to in place
     np.testing.assert_array_equal(a.grad, np.full((2, 3), 7.0))
     np.testing.assert_array_equal(b.grad, np.full(6, 2.0))

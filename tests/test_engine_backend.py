@@ -86,8 +86,7 @@ def test_malloc_tuning_on_by_default_and_switchable():
 
 def _wrong_square(x):
     """x^2 with a deliberately wrong derivative (3x instead of 2x)."""
-    out = x._child(x.data**2, (x,), "wrong_square")
-    return out._record(lambda g: (g * 3.0 * x.data,))
+    return Tensor.from_op(x.data**2, (x,), lambda g: (g * 3.0 * x.data,), op="wrong_square")
 
 
 def test_gradcheck_failure_names_tensor_and_shows_both_values():
