@@ -159,3 +159,80 @@ def test_strict_array_refuses_numpy_and_works_with_strict_xp():
     np.testing.assert_allclose(y.get(), expected / expected.sum(-1, keepdims=True))
     assert (x @ x.T).shape == (2, 2) and x.T.shape == (3, 2) and float(x[1, 2]) == 5.0
     assert checks.as_array(x).tolist() == np.arange(6.0).reshape(2, 3).tolist()
+
+
+# ---------------------------------------------------------------------------------------------- lesson 05
+
+import math  # noqa: E402
+
+from minishop.nn.attention import MASKED_SCORE  # noqa: E402
+
+from checks import lesson05  # noqa: E402
+
+
+def _softmax(x, axis=-1):
+    exp = (x - x.max(axis=axis, keepdims=True)).exp()
+    return exp / exp.sum(axis=axis, keepdims=True)
+
+
+def _swap(k):
+    return k.transpose(tuple(range(k.ndim - 2)) + (k.ndim - 1, k.ndim - 2))
+
+
+def _attention(q, k, v, mask=None, scale=None, fill=MASKED_SCORE):
+    scores = q @ _swap(k) * (1.0 / math.sqrt(scale(q, k) if scale else q.shape[-1]))
+    if mask is not None:
+        scores = scores.masked_fill(mask, fill)
+    return _softmax(scores) @ v
+
+
+def _rejects(check, wrong):
+    with pytest.raises(AssertionError) as error:
+        check(wrong)
+    assert "hint 1/" in str(error.value)
+    return str(error.value)
+
+
+def test_lesson05_softmax_rejects_no_shift_wrong_axis_and_numpy():
+    assert lesson05.check_softmax(_softmax)
+    assert "non-finite" in _rejects(lesson05.check_softmax, lambda x, axis=-1: x.exp() / x.exp().sum(axis=axis, keepdims=True))
+    _rejects(lesson05.check_softmax, lambda x, axis=-1: _softmax(x, axis=0))
+    numpy_only = lambda x, axis=-1: _softmax(x, axis).numpy()  # noqa: E731  (cuts the graph)
+    assert "Tensor" in _rejects(lesson05.check_softmax, numpy_only)
+
+
+def test_lesson05_attention_rejects_sqrt_T_a_missing_mask_and_minus_inf():
+    assert lesson05.check_attention(_attention)
+    assert lesson05.check_seed_attention(lambda X: _attention(X, X, X))
+    _rejects(lesson05.check_attention, lambda q, k, v, mask=None: _attention(q, k, v, mask, scale=lambda q, k: q.shape[-2]))
+    _rejects(lesson05.check_attention, lambda q, k, v, mask=None: _attention(q, k, v, None))
+    _rejects(lesson05.check_attention, lambda q, k, v, mask=None: _attention(q, k, v, mask, fill=-np.inf))
+    _rejects(lesson05.check_attention, lambda q, k, v, mask=None: _attention(q, k, v, None if mask is None else ~mask))
+    _rejects(lesson05.check_seed_attention, lambda X: _attention(X, X, X, scale=lambda q, k: q.shape[-2]))
+
+
+def test_lesson05_masks_reject_a_mask_that_sees_the_future_or_hides_itself():
+    assert lesson05.check_causal_mask(lambda T: np.triu(np.ones((T, T), dtype=bool), k=1))
+    _rejects(lesson05.check_causal_mask, lambda T: np.tril(np.ones((T, T), dtype=bool), k=-1))  # sees the future
+    _rejects(lesson05.check_causal_mask, lambda T: np.triu(np.ones((T, T), dtype=bool)))  # hides the diagonal
+    right = lambda lengths, T: np.arange(T)[None] < T - np.asarray(lengths)[:, None]  # noqa: E731
+    assert lesson05.check_padding_mask(right)
+    _rejects(lesson05.check_padding_mask, lambda lengths, T: np.arange(T)[None] >= np.asarray(lengths)[:, None])  # right padding
+    _rejects(lesson05.check_padding_mask, lambda lengths, T: ~right(lengths, T))
+
+
+def test_lesson05_heads_reject_a_reshape_without_transpose():
+    assert lesson05.check_split_heads(lesson05.library_split_heads)
+    assert lesson05.check_merge_heads(lesson05.library_merge_heads)
+    _rejects(lesson05.check_split_heads, lambda x, n: x.reshape(x.shape[0], n, x.shape[1], x.shape[2] // n))
+    _rejects(lesson05.check_merge_heads, lambda x: x.reshape(x.shape[0], x.shape[2], -1))
+    assert lesson05.check_multi_head_attention(lesson05.library_multi_head_attention)
+    no_mask = lambda x, params, n, mask=None: lesson05.library_multi_head_attention(x, params, n)  # noqa: E731
+    _rejects(lesson05.check_multi_head_attention, no_mask)
+    one_head = lambda x, params, n, mask=None: lesson05.library_multi_head_attention(x, params, 1, mask)  # noqa: E731
+    _rejects(lesson05.check_multi_head_attention, one_head)
+
+
+def test_lesson05_quiz():
+    assert lesson05.check_quiz(dict(lesson05.QUIZ))
+    _rejects(lesson05.check_quiz, {**lesson05.QUIZ, "2": "a"})
