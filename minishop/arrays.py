@@ -4,15 +4,17 @@ Everything here takes and returns backend arrays (NumPy or CuPy), never Tensors,
 for autograd. Each function names its plain NumPy reading first; read that line and you know what it
 computes. The body is a faster way to get the same numbers, with the reason in the docstring:
 
-- row sums as matrix products: a reduction over short rows (D = 50 features) is slow in NumPy, while
-  BLAS runs the same sum as `x @ ones` several times faster, and layer norms and softmaxes do it many
-  times per training step;
+- sums as matrix products (row sums, bias gradients, the adjoint of broadcasting): NumPy's reduction
+  over short rows (D = 50 features) is slow, while BLAS runs the same sum as `x @ ones` several times
+  faster, and layer norms and softmaxes do it many times per training step;
 - the log-sum-exp of a huge logits array a block of rows at a time, so exp() never makes a second
   copy of the whole array;
 - a stack of matrices times one matrix as a single matrix product;
 - scatter-add with repeated indices (the backward of every gather) by sorting instead of `np.add.at`,
   after recognising which kind of index `x[index]` is.
 """
+
+import math
 
 from minishop import backend
 
@@ -31,11 +33,28 @@ def sum_leading_axes(x, n_axes):
 
     The sum behind every bias gradient: (B, T, D) -> (D,) is one vector-matrix product over B*T rows.
     """
-    rows = 1
-    for n in x.shape[:n_axes]:
-        rows *= n
+    rows = math.prod(x.shape[:n_axes])
     flat = x.reshape(rows, -1)  # (rows, rest)
     return (backend.xp().ones(rows, dtype=x.dtype) @ flat).reshape(x.shape[n_axes:])
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` down to `shape`: the adjoint of broadcasting an array of `shape` up to grad.shape.
+
+    Plain reading: grad.sum(axis=<the axes broadcasting added or stretched from 1>).reshape(shape).
+    Broadcasting copies a value along new leading axes and along axes of size 1, so each copy sends its
+    gradient back to the one original value: we sum over exactly those axes. Only new leading axes
+    (a bias (D,) added to (B, T, D)) take the fast `sum_leading_axes`.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)  # leading axes that broadcasting added
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
+    )
+    if axes == tuple(range(extra)) and grad.dtype.kind == "f":
+        return sum_leading_axes(grad, extra)
+    return grad.sum(axis=axes).reshape(shape) if axes else grad.reshape(shape)
 
 
 def sum_along(x, axis):
@@ -70,6 +89,54 @@ def matmul(a, b):
     if b.ndim == 2 and a.ndim > 2:
         return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
     return backend.xp().matmul(a, b)
+
+
+# ----- axes and indices ---------------------------------------------------------------------------
+def normalize_axes(axis, ndim):
+    """axis as NumPy takes it (None = all, an int, or a tuple) -> a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(sorted(a % ndim for a in axes)) if ndim else ()
+
+
+def kept_shape(shape, axes):
+    """shape with the reduced axes kept as 1: the shape x.sum(axes, keepdims=True) has."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def is_array(x):
+    """True for a NumPy/CuPy array or NumPy scalar (anything with a shape and a dtype), not a Tensor."""
+    return hasattr(x, "shape") and hasattr(x, "dtype") and not hasattr(x, "requires_grad")
+
+
+def as_index(index):
+    """index with every Tensor, list or other-backend array inside it turned into an active-backend array.
+
+    So NumPy/CuPy see a gather (x[[0, 2]] picks rows 0 and 2), never a tuple of separate indices.
+    """
+    def convert(item):
+        if hasattr(item, "requires_grad"):  # a Tensor: index with its array
+            return item.data
+        if isinstance(item, list) or (is_array(item) and backend.get_array_module(item) is not backend.xp()):
+            return backend.asarray(item)
+        return item
+
+    return tuple(convert(i) for i in index) if isinstance(index, tuple) else convert(index)
+
+
+def is_basic_index(index):
+    """True when x[index] is a view (slices, ints, None, ...): no element can be picked twice."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        isinstance(i, (slice, type(None), type(Ellipsis))) or (isinstance(i, int) and not isinstance(i, bool))
+        for i in items
+    )
+
+
+def is_row_gather(index):
+    """True for x[ids] with one integer array: whole rows picked along the first axis (a lookup)."""
+    return is_array(index) and index.dtype.kind in "iu"
 
 
 # ----- scatter-add ---------------------------------------------------------------------------------
@@ -114,43 +181,6 @@ def scatter_add(shape, index, values):
         out = xp.zeros(shape, dtype=values.dtype)
         out[index] = values
         return out
-    size = 1
-    for n in shape:
-        size *= n
+    size = math.prod(shape)
     positions = xp.arange(size).reshape(shape)[index]
     return scatter_add_rows(size, positions.reshape(-1), values.reshape(-1, 1)).reshape(shape)
-
-
-# ----- what kind of index is x[index]? -------------------------------------------------------------
-def is_array(x):
-    """True for a NumPy/CuPy array or NumPy scalar (anything with a shape and a dtype), not a Tensor."""
-    return hasattr(x, "shape") and hasattr(x, "dtype") and not hasattr(x, "requires_grad")
-
-
-def as_index(index):
-    """index with every Tensor, list or other-backend array inside it turned into an active-backend array.
-
-    So NumPy/CuPy see a gather (x[[0, 2]] picks rows 0 and 2), never a tuple of separate indices.
-    """
-    def convert(item):
-        if hasattr(item, "requires_grad"):  # a Tensor: index with its array
-            return item.data
-        if isinstance(item, list) or (is_array(item) and backend.get_array_module(item) is not backend.xp()):
-            return backend.asarray(item)
-        return item
-
-    return tuple(convert(i) for i in index) if isinstance(index, tuple) else convert(index)
-
-
-def is_basic_index(index):
-    """True when x[index] is a view (slices, ints, None, ...): no element can be picked twice."""
-    items = index if isinstance(index, tuple) else (index,)
-    return all(
-        isinstance(i, (slice, type(None), type(Ellipsis))) or (isinstance(i, int) and not isinstance(i, bool))
-        for i in items
-    )
-
-
-def is_row_gather(index):
-    """True for x[ids] with one integer array: whole rows picked along the first axis (a lookup)."""
-    return is_array(index) and index.dtype.kind in "iu"

@@ -16,7 +16,7 @@ float32 out) and Python scalars never promote arrays to float64.
 import math
 
 from minishop import arrays, backend
-from minishop.tensor import Tensor, _as_bool_mask, _unbroadcast
+from minishop.tensor import Tensor, _as_bool_mask
 
 
 matmul = Tensor.matmul  # F.matmul(a, b) is a @ b
@@ -346,7 +346,7 @@ def binary_cross_entropy_with_logits(logits, targets, weight=None, reduction="me
         grad = grad * (g if per_element is None else g * per_element)
         if w is not None:
             grad *= w
-        return (_unbroadcast(grad, logits.shape),)
+        return (arrays.unbroadcast(grad, logits.shape),)
 
     return out._record(_backward)
 
@@ -367,8 +367,8 @@ def where(condition, a, b):
 
     def _backward(g):
         zero = xp.zeros((), g.dtype)
-        ga = _unbroadcast(xp.where(condition, g, zero), a.shape) if a.requires_grad else None
-        gb = _unbroadcast(xp.where(condition, zero, g), b.shape) if b.requires_grad else None
+        ga = arrays.unbroadcast(xp.where(condition, g, zero), a.shape) if a.requires_grad else None
+        gb = arrays.unbroadcast(xp.where(condition, zero, g), b.shape) if b.requires_grad else None
         return ga, gb
 
     return out._record(_backward)

@@ -9,91 +9,47 @@ function holding the op's local derivative. Calling `loss.backward()` then appli
 
 from the loss back to the inputs. `backward(g)` receives g = dL/dy (same shape as y) and returns
 dL/dparent for each parent. A node may only run its `backward` once dL/dy is complete, i.e. after
-every node that used y has sent its share, so we visit the nodes in reverse topological order
-(an ordering where each node comes after all of its parents). The sort is an explicit-stack
-depth-first search, not recursion, so graphs many thousands of ops deep work.
+every node that used y has sent its share, so we visit the nodes in reverse topological order (each
+node after all of its parents), found by an explicit-stack depth-first search, not recursion, so
+graphs many thousands of ops deep work. Each op's backward sits right beside its forward (as in
+micrograd). Every array comes from `backend.xp()`, so the engine runs on NumPy (CPU) or CuPy (GPU).
 
-Each op's backward sits right beside its forward (as in micrograd), with the derivative in a comment.
-Every array comes from `backend.xp()`, so the engine runs unchanged on NumPy (CPU) or CuPy (GPU).
-
-One way to make a Tensor
-------------------------
-`Tensor(data)` makes a leaf (an input or a parameter). Every op's output is made by
-`Tensor.from_op(data, parents, backward, op)`: the built-in ops below, functional.py's fused ops,
-and your own (see function.py for `Function`, the same hook for ops written on plain arrays).
+One way to make a Tensor: `Tensor(data)` makes a leaf (an input or a parameter); every op's output is
+made by `Tensor.from_op(data, parents, backward, op)`: the ops below, functional.py's fused ops, and
+your own (function.py's `Function` is the same hook for ops written on plain arrays).
 
 Conventions
 -----------
 - Gradients ACCUMULATE: calling backward twice adds into `.grad` (set `.grad = None` or call
-  `zero_grad()` between steps). Only leaves (tensors you created) keep `.grad`, as in PyTorch;
-  call `t.retain_grad()` to keep it on an intermediate tensor too.
-- After backward the graph is released (its saved arrays are freed) unless `retain_graph=True`.
+  `zero_grad()` between steps). Only leaves keep `.grad`, as in PyTorch (`t.retain_grad()` keeps it on
+  an intermediate tensor too). After backward the graph is freed unless `retain_graph=True`.
 - dtypes are preserved: float32 stays float32; Python scalars never promote an array to float64.
-- Broadcasting: the gradient of a broadcast input is summed back to its shape by `_unbroadcast`.
-- Memory: backward() adds gradients in place whenever that is safe; the rule is in `_accumulate`.
-  Backward functions save arrays, never their own output Tensor, so the graph has no reference
-  cycles and is freed as soon as backward is done with it.
+- Broadcasting: the gradient of a broadcast input is summed back to its shape (`arrays.unbroadcast`).
+- Memory: backward() adds gradients in place whenever that is safe (the rule: `_accumulate`). Backward
+  functions save arrays, never their own output Tensor, so the graph has no reference cycles.
 """
 
-import functools
+import contextlib
+import math
 
 from minishop import arrays, backend
 
 _grad_state = {"enabled": True}
 
 
-class no_grad:
-    """Context manager (or decorator) inside which operations build no graph: inference, optimizer steps."""
-
-    def __enter__(self):
-        self._previous = _grad_state["enabled"]
-        _grad_state["enabled"] = False
-
-    def __exit__(self, *exc):
-        _grad_state["enabled"] = self._previous
-
-    def __call__(self, function):
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return function(*args, **kwargs)
-
-        return wrapper
+@contextlib.contextmanager
+def no_grad():
+    """Context manager or decorator (`@no_grad()`): inside it ops build no graph (inference, optimizer steps)."""
+    previous, _grad_state["enabled"] = _grad_state["enabled"], False
+    try:
+        yield
+    finally:
+        _grad_state["enabled"] = previous
 
 
 def is_grad_enabled():
     """True unless inside `no_grad()`."""
     return _grad_state["enabled"]
-
-
-def _unbroadcast(grad, shape):
-    """Sum `grad` down to `shape`: the adjoint of broadcasting an array of `shape` up to grad.shape.
-
-    Broadcasting copies a value along new leading axes and along axes of size 1, so each copy
-    sends its gradient back to the one original value: we sum over exactly those axes.
-    """
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)  # leading axes that broadcasting added
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
-    )
-    if axes == tuple(range(extra)) and grad.dtype.kind == "f":  # e.g. a bias (D,) added to (B, T, D)
-        return arrays.sum_leading_axes(grad, extra)
-    return grad.sum(axis=axes).reshape(shape) if axes else grad.reshape(shape)
-
-
-def _normalize_axes(axis, ndim):
-    """axis (None, int or tuple) -> a sorted tuple of non-negative axes."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return tuple(sorted(a % ndim for a in axes)) if ndim else ()
-
-
-def _kept_shape(shape, axes):
-    """shape with the reduced axes kept as 1 (what keepdims=True gives)."""
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
 def _as_bool_mask(mask, where):
@@ -106,9 +62,8 @@ def _as_bool_mask(mask, where):
 class Tensor:
     """A backend array (`.data`) plus what autograd needs: `.grad`, `.requires_grad`, and the graph.
 
-    Tensor(data, requires_grad=False): data is a NumPy/CuPy array (its dtype is kept) or a Python
-    number/list (Python floats become the default dtype, float32 unless changed).
-    """
+    Tensor(data, requires_grad=False): data is a NumPy/CuPy array (dtype kept) or a Python number/list
+    (Python floats take the default dtype, float32 unless changed)."""
 
     __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of NumPy's loop
 
@@ -126,11 +81,8 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.name = name  # optional label, used by gradcheck's messages
-        self._parents = ()  # the Tensors this one was computed from
-        self._backward = None  # g -> tuple of gradients, one per parent (None where not needed)
-        self._op = ""  # the op that made it ("" for a leaf)
-        self._retain_grad = False
-        self._graph_freed = False
+        self._parents, self._backward, self._op = (), None, ""  # the graph: set by from_op, empty for a leaf
+        self._retain_grad = self._graph_freed = False
 
     @classmethod
     def from_op(cls, data, parents, backward, op="op"):
@@ -153,14 +105,11 @@ class Tensor:
             out._parents, out._backward, out._op = tuple(parents), backward, op
         return out
 
-    def _child(self, data, parents, op):
-        """Deprecated two-step form of `from_op` (the backward comes later, through `_record`)."""
+    def _child(self, data, parents, op):  # deprecated: from_op in two steps, data now and backward later
         return Tensor.from_op(data, parents, None, op)
 
-    def _record(self, backward):
-        """Second step of `_child`: attach the op's backward where a gradient can flow."""
-        if self.requires_grad:
-            self._backward = backward
+    def _record(self, backward):  # the second step: attach the backward where a gradient can flow
+        self._backward = backward if self.requires_grad else None
         return self
 
     # ----- basic properties -------------------------------------------------------------
@@ -213,7 +162,7 @@ class Tensor:
         other = self._lift(other)
 
         def backward(g):  # d(a+b)/da = d(a+b)/db = 1
-            return _unbroadcast(g, self.shape), _unbroadcast(g, other.shape)
+            return arrays.unbroadcast(g, self.shape), arrays.unbroadcast(g, other.shape)
 
         return Tensor.from_op(self.data + other.data, (self, other), backward, "+")
 
@@ -221,7 +170,8 @@ class Tensor:
         other = self._lift(other)
 
         def backward(g):  # d(a-b)/da = 1, d(a-b)/db = -1
-            return _unbroadcast(g, self.shape), (_unbroadcast(-g, other.shape) if other.requires_grad else None)
+            gb = arrays.unbroadcast(-g, other.shape) if other.requires_grad else None
+            return arrays.unbroadcast(g, self.shape), gb
 
         return Tensor.from_op(self.data - other.data, (self, other), backward, "-")
 
@@ -229,8 +179,8 @@ class Tensor:
         other = self._lift(other)
 
         def backward(g):  # d(a*b)/da = b, d(a*b)/db = a
-            ga = _unbroadcast(g * other.data, self.shape) if self.requires_grad else None
-            gb = _unbroadcast(g * self.data, other.shape) if other.requires_grad else None
+            ga = arrays.unbroadcast(g * other.data, self.shape) if self.requires_grad else None
+            gb = arrays.unbroadcast(g * self.data, other.shape) if other.requires_grad else None
             return ga, gb
 
         return Tensor.from_op(self.data * other.data, (self, other), backward, "*")
@@ -240,8 +190,8 @@ class Tensor:
         quotient = self.data / other.data
 
         def backward(g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
-            ga = _unbroadcast(g / other.data, self.shape) if self.requires_grad else None
-            gb = _unbroadcast(-g * quotient / other.data, other.shape) if other.requires_grad else None
+            ga = arrays.unbroadcast(g / other.data, self.shape) if self.requires_grad else None
+            gb = arrays.unbroadcast(-g * quotient / other.data, other.shape) if other.requires_grad else None
             return ga, gb
 
         return Tensor.from_op(quotient, (self, other), backward, "/")
@@ -258,14 +208,10 @@ class Tensor:
 
         return Tensor.from_op(self.data**exponent, (self,), backward, "**")
 
-    def __radd__(self, other):
-        return self._lift(other) + self
+    __radd__, __rmul__ = __add__, __mul__  # b + a and b * a: the same sums and products
 
     def __rsub__(self, other):
         return self._lift(other) - self
-
-    def __rmul__(self, other):
-        return self._lift(other) * self
 
     def __rtruediv__(self, other):
         return self._lift(other) / self
@@ -287,17 +233,16 @@ class Tensor:
             g2 = g.reshape(y2.shape)  # (..., n, m)
             ga = gb = None
             if a.requires_grad:
-                ga = _unbroadcast(arrays.matmul(g2, xp.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+                ga = arrays.unbroadcast(arrays.matmul(g2, xp.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
             if b.requires_grad and b2.ndim == 2 and a2.ndim > 2:  # (B, T, k) @ (k, m): the batch sum in one product
                 gb = (a2.reshape(-1, a2.shape[-1]).T @ g2.reshape(-1, g2.shape[-1])).reshape(b.shape)
             elif b.requires_grad:
-                gb = _unbroadcast(xp.matmul(xp.swapaxes(a2, -1, -2), g2), b2.shape).reshape(b.shape)
+                gb = arrays.unbroadcast(xp.matmul(xp.swapaxes(a2, -1, -2), g2), b2.shape).reshape(b.shape)
             return ga, gb
 
         return Tensor.from_op(y2.reshape(y_shape), (a, b), backward, "@")
 
-    def __matmul__(self, other):
-        return self.matmul(other)
+    __matmul__ = matmul
 
     def __rmatmul__(self, other):
         return self._lift(other).matmul(self)
@@ -305,30 +250,28 @@ class Tensor:
     # ----- reductions -------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False):
         """Sum over `axis` (None = all, int or tuple). Backward: every summed element gets g."""
-        axes = _normalize_axes(axis, self.ndim)
+        axes = arrays.normalize_axes(axis, self.ndim)
 
         def backward(g):
-            g = g if keepdims else g.reshape(_kept_shape(self.shape, axes))
+            g = g if keepdims else g.reshape(arrays.kept_shape(self.shape, axes))
             return (backend.xp().broadcast_to(g, self.shape),)
 
         return Tensor.from_op(self.data.sum(axis=axes, keepdims=keepdims), (self,), backward, "sum")
 
     def mean(self, axis=None, keepdims=False):
         """Mean over `axis`. Backward: every element gets g / n."""
-        axes = _normalize_axes(axis, self.ndim)
-        n = 1
-        for a in axes:
-            n *= self.shape[a]
+        axes = arrays.normalize_axes(axis, self.ndim)
+        n = math.prod(self.shape[a] for a in axes)  # elements averaged into each output
 
         def backward(g):
-            g = g if keepdims else g.reshape(_kept_shape(self.shape, axes))
+            g = g if keepdims else g.reshape(arrays.kept_shape(self.shape, axes))
             return (backend.xp().broadcast_to(g * (1.0 / n), self.shape),)
 
         return Tensor.from_op(self.data.mean(axis=axes, keepdims=keepdims), (self,), backward, "mean")
 
     def max(self, axis=None, keepdims=False):
         """Maximum over `axis`. Backward: g goes to the maximal element; TIES SHARE it equally."""
-        axes = _normalize_axes(axis, self.ndim)
+        axes = arrays.normalize_axes(axis, self.ndim)
         top = self.data.max(axis=axes, keepdims=True)  # (..., 1, ...)
 
         def backward(g):
@@ -385,11 +328,8 @@ class Tensor:
         its gradients (arrays.scatter_add, which sorts instead of calling np.add.at).
         """
         index = arrays.as_index(index)
-
-        def backward(g):
-            return (arrays.scatter_add(self.shape, index, g),)
-
-        return Tensor.from_op(self.data[index], (self,), backward, "getitem")
+        scatter = lambda g: (arrays.scatter_add(self.shape, index, g),)  # noqa: E731  (g into x's shape)
+        return Tensor.from_op(self.data[index], (self,), scatter, "getitem")
 
     def masked_fill(self, mask, value):
         """Where `mask` (bool, broadcastable to x) is True put `value`; filled positions get no gradient."""
@@ -398,7 +338,7 @@ class Tensor:
         y = xp.where(mask, xp.asarray(value, dtype=self.dtype), self.data)
 
         def backward(g):
-            return (_unbroadcast(xp.where(mask, xp.zeros((), g.dtype), g), self.shape),)
+            return (arrays.unbroadcast(xp.where(mask, xp.zeros((), g.dtype), g), self.shape),)
 
         return Tensor.from_op(y, (self,), backward, "masked_fill")
 
@@ -445,10 +385,8 @@ class Tensor:
     def _keep_grad(self, g, owned):
         """Add the finished gradient g into self.grad (storing g itself only if we own it, else a copy)."""
         if self._graph_freed:
-            raise RuntimeError(
-                "backward(): trying to backward through a graph a second time; its saved arrays were "
-                "already freed. Use backward(retain_graph=True) the first time."
-            )
+            raise RuntimeError("backward(): trying to backward through a graph a second time; its saved arrays "
+                               "were already freed. Use backward(retain_graph=True) the first time.")
         if g.dtype != self.dtype:
             g, owned = g.astype(self.dtype), True
         if self.grad is None:
@@ -460,13 +398,11 @@ class Tensor:
 def _accumulate(total, grad, upstream, upstream_owned, siblings):
     """Add one op's gradient `grad` for a node into the node's running sum `total`; return the new sum.
 
-    The gradient-buffer ownership rule. A sum is a pair (array, owned): backward() may add into the array
-    IN PLACE only if it owns it, i.e. no one else can see that array. An op's backward returns, for each
-    parent, `upstream` (its own g) itself, a view of some array, or a new array; we own `grad` when it
-    goes to this parent alone (no sibling is the same array or a view of it) and it is either a new
-    array (it owns its memory: .base is None) or `upstream` when we owned that. The first contribution
-    is kept as it is, uncopied; a later one is added in place into an owned sum, else into a new array,
-    which we then own. total: None (no contribution yet) or (array, owned).
+    The gradient-buffer ownership rule. A sum is a pair (array, owned): we may add into it IN PLACE only
+    if we own it (no one else can see that array). An op's backward returns, per parent, `upstream` (its
+    g) itself, a view, or a new array; we own `grad` when it goes to this parent alone (no sibling is it
+    or a view of it) and it is a new array (.base is None) or `upstream` when we owned that. The first
+    share is kept uncopied; a later one is added in place into an owned sum, else into a new (owned) one.
     """
     if not isinstance(grad, backend.xp().ndarray):
         grad, owned = backend.xp().asarray(grad), True  # NumPy returns 0-d results as scalars
@@ -485,24 +421,19 @@ def _accumulate(total, grad, upstream, upstream_owned, siblings):
 
 def _check_parent_grads(node, parent_grads):
     """A clear error when an op's backward returns the wrong number or shapes of gradients."""
-    if not isinstance(parent_grads, (tuple, list)) or len(parent_grads) != len(node._parents):
-        got = len(parent_grads) if isinstance(parent_grads, (tuple, list)) else type(parent_grads).__name__
-        raise ValueError(
-            f"backward of op {node._op!r} must return a tuple with one gradient per parent "
-            f"({len(node._parents)}), got {got}"
-        )
+    count = len(parent_grads) if isinstance(parent_grads, (tuple, list)) else type(parent_grads).__name__
+    if count != len(node._parents):
+        raise ValueError(f"backward of op {node._op!r} must return a tuple with one gradient per parent "
+                         f"({len(node._parents)}), got {count}")
     for i, (parent, pg) in enumerate(zip(node._parents, parent_grads)):
         if pg is not None and getattr(pg, "shape", ()) != parent.shape:
-            raise ValueError(
-                f"backward of op {node._op!r}: the gradient for parent {i} has shape {getattr(pg, 'shape', ())}, "
-                f"expected the parent's shape {parent.shape}"
-            )
+            raise ValueError(f"backward of op {node._op!r}: the gradient for parent {i} has shape "
+                             f"{getattr(pg, 'shape', ())}, expected the parent's shape {parent.shape}")
 
 
 def _topological_order(root):
     """Nodes that need a gradient, each after all of its parents (iterative depth-first search)."""
-    order, visited = [], set()
-    stack = [(root, False)]
+    order, visited, stack = [], set(), [(root, False)]
     while stack:
         node, parents_done = stack.pop()
         if parents_done:
