@@ -25,13 +25,18 @@
 # 4. compute the two training losses — BCE with one sampled negative and full softmax cross-entropy — by
 #    hand, and predict their value before training;
 # 5. train the recommender with minishop's shared training loop and plot its metrics log;
-# 6. produce a recommendation with a "because you bought …" explanation, and say what it does not prove.
+# 6. produce a recommendation with a "because you bought …" explanation, and say what it does not prove;
+# 7. write the recommender yourself — a block on Tensors, the SASRec forward pass with tied scores, and a
+#    plain training loop — so that lesson 13 trains *your* model.
 #
 # **Prerequisites.** Lesson 2 (`minishop.data.prepare`, leave-one-out splits), lesson 5 (multi-head
 # attention, causal and padding masks), lessons 6–7 (backpropagation, Adam). NumPy; the softmax and the
 # logarithm.
 #
-# **Run time:** about 30 seconds on a laptop CPU (most of it is training two small models).
+# **Study time:** about 3 hours (the notebook itself runs in well under two minutes).
+#
+# **Your code, later:** your `layer_norm`, `pre_ln_block`, `sasrec_scores` and `train_loop` (with lesson 7's
+# `adam_step` and lesson 5's `attention`) are the model lesson 13 trains and evaluates, once they pass.
 
 # %%
 import os
@@ -53,7 +58,13 @@ import minishop.functional as F
 from minishop import Tensor
 from minishop.data import prepare
 from minishop.recsys import SequentialRecommender, bce_loss, cross_entropy_loss, make_batch
-from checks import check_close, check_function
+from minishop.nn.attention import attention_mask
+from checks import hint, use, used  # noqa: F401  (hint(name, 2) shows the next hint of an exercise)
+from checks.lesson07 import library_adam_step
+from checks.lesson08 import (attention_piece, check_initial_ce, check_inputs_and_targets, check_layer_norm,
+                             check_post_ln_block, check_pre_ln_block, check_quiz, check_sasrec_scores,
+                             check_softmax_cross_entropy, check_train_loop, library_layer_norm,
+                             library_sasrec_scores, library_train_loop)
 
 minishop.manual_seed(0)  # minishop's generator: parameter initialisation, dropout
 rng = np.random.default_rng(0)  # ours, for the NumPy experiments
@@ -82,10 +93,13 @@ np.set_printoptions(precision=4, suppress=True)
 # Note that $\mu$ and $\sigma^2$ are computed **per position** over the $D$ features (not over the batch,
 # as BatchNorm does), so a position's output never depends on which other histories share its batch.
 #
-# ### Exercise 1 — LayerNorm in NumPy
+# ### Exercise 1 — LayerNorm, for arrays and Tensors
 # Write `layer_norm(x, gamma, beta, eps=1e-5)` for `x` of shape `(..., D)` and `gamma`, `beta` of shape
-# `(D,)`: normalise over the **last** axis with the *biased* variance (divide by $D$, which is what
-# `np.var` does), then scale and shift. It is checked against `minishop.functional.layer_norm`.
+# `(D,)`: normalise over the **last** axis with the *biased* variance (divide by $D$), then scale and shift.
+# Use only operations that NumPy arrays and minishop Tensors share — `.mean(axis=-1, keepdims=True)`,
+# `+ - * /` and `** 0.5` (no `np.` functions, no `.var`) — so the same function also runs inside a model
+# that trains (section 2 and lesson 13). It is checked against `minishop.functional.layer_norm`, on arrays
+# and on Tensors (values and gradients).
 
 # %%
 def layer_norm(x, gamma, beta, eps=1e-5):
@@ -94,21 +108,14 @@ def layer_norm(x, gamma, beta, eps=1e-5):
 
 
 # %%
-_x = rng.standard_normal((2, 5, 6)).astype(np.float32) * 3 + 1  # (B, T, D): not yet normalised
-_gamma, _beta = rng.standard_normal(6).astype(np.float32), rng.standard_normal(6).astype(np.float32)
-check_function(
-    layer_norm,
-    [((_x, _gamma, _beta), F.layer_norm(Tensor(_x), Tensor(_gamma), Tensor(_beta)).numpy()),
-     ((_x[0, :3, :4], np.ones(4, np.float32), np.zeros(4, np.float32)),
-      F.layer_norm(Tensor(_x[0, :3, :4])).numpy())],
-    atol=1e-5, rtol=1e-4,
-    hint="mu = x.mean(axis=-1, keepdims=True); var = x.var(axis=-1, keepdims=True); "
-         "(x - mu) / np.sqrt(var + eps) * gamma + beta",
-)
+check_layer_norm(layer_norm)  # arrays and Tensors, against minishop.functional.layer_norm
+
+# %%
+layer_norm = use("layer_norm", library_layer_norm, yours=layer_norm)  # yours from here on, once it passed
 
 # %% [markdown]
-# Here is the LayerNorm we use from now on, and the other parts of a block, each in a few lines of NumPy.
-# The parts read their weights from a `minishop.nn.TransformerBlock`, so we can compare the assembled
+# The other parts of a block, each in a few lines of NumPy (the first is a NumPy LayerNorm that reads its
+# γ and β from a `minishop.nn.LayerNorm`). The parts read their weights from a `minishop.nn.TransformerBlock`, so we can compare the assembled
 # block with minishop's. For the attention we call the block's own `MultiHeadAttention` (lesson 5 rebuilt
 # it in NumPy; no need to do it twice).
 
@@ -147,6 +154,49 @@ def attention_numpy(x, block):  # x (B, T, D) -> (B, T, D), the block's causal m
 # In pre-LN the residual path from the input to the output is a chain of pure additions: nothing ever
 # rescales it, so the gradient reaches the first block undamped. That is why pre-LN trains stably without a
 # careful learning-rate warm-up (Xiong et al., 2020), and it is minishop's default (`norm_first=True`).
+# The two arrangements side by side (data flows upwards; the red lines are the residual connections):
+
+# %%
+def draw_stack(ax, boxes, skips=(), side=None, title=""):
+    """Boxes stacked bottom to top with arrows between them.
+
+    skips: (y_from, y_to) residual lines from the arrow at height y_from to the "+" box at y_to.
+    side: (label, [box indices]) a box on the left whose arrows reach those boxes (a shared table).
+    """
+    for y, (label, color) in enumerate(boxes):
+        ax.text(0, y, label, ha="center", va="center", fontsize=9,
+                bbox=dict(boxstyle="round,pad=0.35", facecolor=color, edgecolor="gray"))
+        if y:
+            ax.annotate("", xy=(0, y - 0.28), xytext=(0, y - 0.72), arrowprops=dict(arrowstyle="->"))
+    for y_from, y_to in skips:
+        ax.plot([0, 0.9, 0.9], [y_from, y_from, y_to], color="tab:red", lw=1.5)
+        ax.annotate("", xy=(0.25, y_to), xytext=(0.9, y_to), arrowprops=dict(arrowstyle="->", color="tab:red"))
+    if side is not None:
+        label, targets = side
+        ax.text(-2.3, np.mean(targets), label, ha="center", va="center", fontsize=9,
+                bbox=dict(boxstyle="round,pad=0.35", facecolor="wheat", edgecolor="gray"))
+        for y in targets:
+            ax.annotate("", xy=(-0.6, y), xytext=(-1.85, np.mean(targets)),
+                        arrowprops=dict(arrowstyle="->", color="tab:brown"))
+    ax.set_xlim(-3.0 if side else -2.3, 1.3)
+    ax.set_ylim(-0.6, len(boxes) - 0.4)
+    ax.set_title(title, fontsize=10)
+    ax.axis("off")
+
+
+norm, attn, ffn, add, io = "lightyellow", "lightblue", "lightgreen", "mistyrose", "white"
+fig, (left, right) = plt.subplots(1, 2, figsize=(9, 5))
+draw_stack(left, [("x (B, T, D)", io), ("LayerNorm₁", norm), ("causal attention", attn), ("+", add),
+                  ("LayerNorm₂", norm), ("feed-forward", ffn), ("+", add), ("output → next block", io)],
+           skips=[(0.5, 3), (3.5, 6)], title="pre-LN (minishop's default)")
+draw_stack(right, [("x (B, T, D)", io), ("causal attention", attn), ("+", add), ("LayerNorm₁", norm),
+                   ("feed-forward", ffn), ("+", add), ("LayerNorm₂", norm), ("output → next block", io)],
+           skips=[(0.5, 2), (3.5, 5)], title="post-LN (the original transformer)")
+plt.show()
+
+# %% [markdown]
+# In the pre-LN picture the red path from the input to the output passes only through "+" boxes; in the
+# post-LN picture it goes through both LayerNorms.
 #
 # We assemble a pre-LN block from the parts and compare it with minishop's. (Dropout is 0 here; during
 # training it is applied to each part's output before the "+".)
@@ -174,15 +224,7 @@ def post_ln_block(x, block):
 
 
 # %%
-post_block = nn.TransformerBlock(D, n_heads=H, d_ff=4 * D, causal=True, norm_first=False)
-_x2 = rng.standard_normal((3, 4, D)).astype(np.float32)
-check_function(
-    post_ln_block,
-    [((x, post_block), post_block(Tensor(x)).numpy()), ((_x2, post_block), post_block(Tensor(_x2)).numpy())],
-    atol=1e-5, rtol=1e-4,
-    hint="the same two residual steps as the pre-LN cell above, but the LayerNorm wraps the sum: "
-         "x = layer_norm_numpy(x + attention_numpy(x, block), block.norm1), then the same with the FFN",
-)
+check_post_ln_block(post_ln_block)  # against minishop.nn.TransformerBlock(..., norm_first=False)
 
 # %% [markdown]
 # A picture of the difference: stack 12 freshly initialised blocks of each kind and follow the size of
@@ -212,6 +254,50 @@ ax.set_ylim(0, None)
 ax.legend()
 ax.set_title("Pre-LN adds to the stream, post-LN renormalises it")
 plt.show()
+
+# %% [markdown]
+# ### Your block, on Tensors
+#
+# The NumPy block above can only be *evaluated*. To train, a block must be built from operations that
+# record their gradients: minishop Tensors. Your `layer_norm` already works on Tensors. For the attention
+# we take lesson 5's `attention(q, k, v, mask)` — yours if it passed there and also works on Tensors,
+# otherwise the library's — and wrap it in the multi-head self-attention of a block: project to queries,
+# keys and values with the block's own weights, split the heads, attend under the causal and padding
+# mask, merge the heads and project back.
+
+# %%
+attention = attention_piece()  # lesson 5's attention(q, k, v, mask): yours where it passed and trains
+
+
+def self_attention(h, mha, padding):  # h (B, T, D); mha: a block's MultiHeadAttention; padding (B, T) bool
+    B, T, D = h.shape
+    H = mha.n_heads
+
+    def split(t):  # (B, T, D) -> (B, H, T, D/H)
+        return t.reshape(B, T, H, D // H).transpose(0, 2, 1, 3)
+
+    q, k, v = split(mha.q_proj(h)), split(mha.k_proj(h)), split(mha.v_proj(h))
+    mask = attention_mask(T, T, causal=True, key_padding_mask=padding)  # (B, 1, T, T): True = hidden
+    out = attention(q, k, v, mask)  # (B, H, T, D/H)
+    return mha.out_proj(out.transpose(0, 2, 1, 3).reshape(B, T, D))  # (B, T, D): heads merged
+
+
+# %% [markdown]
+# ### Exercise 3 — the pre-LN block on Tensors
+# Write `pre_ln_block(x, block, padding)` for a Tensor `x` of shape `(B, T, D)`, a `minishop.nn.TransformerBlock`
+# `block` (for its weights) and a bool `padding` of shape `(B, T)`: the two pre-LN residual steps, with
+# your `layer_norm` (γ and β are `block.norm1.weight`, `block.norm1.bias`, then `norm2`),
+# `self_attention(h, block.attention, padding)` and `block.feed_forward(h)`. Return a Tensor. It is checked
+# against the library's block (same weights), and the gradient must reach the block's weights.
+
+# %%
+def pre_ln_block(x, block, padding):
+    """x (B, T, D) Tensor -> (B, T, D): x + Attn(LN1(x)), then + FFN(LN2(x))."""
+    return None  # your code here
+
+
+# %%
+check_pre_ln_block(pre_ln_block)  # against minishop.nn.TransformerBlock(norm_first=True), causal
 
 # %% [markdown]
 # ## 2. A shopper's history is a sentence
@@ -255,7 +341,7 @@ print("items:\n", demo.items, "\ntargets:\n", demo.targets)
 print("real positions (row * T + column):", demo.positions)
 
 # %% [markdown]
-# ### Exercise 3 — inputs and targets of one history
+# ### Exercise 4 — inputs and targets of one history
 # Write `inputs_and_targets(history, T)` returning an int array of shape `(2, T)`: row 0 the left-padded
 # input items, row 1 the targets, exactly as `make_batch` builds them in a batch `T` columns wide. Keep only
 # the last `T + 1` items; shift by one; pad on the left with 0; and set a target to 0 wherever its input
@@ -268,22 +354,7 @@ def inputs_and_targets(history, T):
 
 
 # %%
-_long = list(range(101, 131))  # a 30-item history forces make_batch's batch to be T columns wide
-
-
-def _from_make_batch(history, T):
-    batch = make_batch([history, _long], n_items, max_len=T, objective="ce", rng=rng)
-    return np.stack([batch.items[0], batch.targets[0]])  # (2, T)
-
-
-check_function(
-    inputs_and_targets,
-    [(([5, 9, 2], 6), _from_make_batch([5, 9, 2], 6)),
-     ((list(range(40, 52)), 6), _from_make_batch(list(range(40, 52)), 6)),
-     (([7, 8], 4), _from_make_batch([7, 8], 4))],
-    hint="window = history[-(T + 1):]; seq = [0] * (T + 1 - len(window)) + window; "
-         "items, targets = seq[:-1], seq[1:]; then zero the targets whose input is 0",
-)
+check_inputs_and_targets(inputs_and_targets)  # against a row of minishop.recsys.make_batch
 
 # %% [markdown]
 # ## 3. The SASRec model
@@ -305,6 +376,18 @@ check_function(
 #   the feed-forward, but not on the attention's output (`TransformerBlock(..., drop_attention_output=False)`).
 #   At the paper's dropout of 0.5 on Amazon Games, dropping that output as well slowed learning noticeably.
 #
+# The whole model, from a history at the bottom to the scores at the top. One table $E$ (left) feeds both
+# the input lookup and the output scores: that is what *tied* means.
+
+# %%
+fig, ax = plt.subplots(figsize=(7.5, 5.5))
+draw_stack(ax, [("history (B, T) ids", "white"), ("√D · E[s_t] + P[t]", "lightyellow"),
+                ("block 1 (causal)", "lightblue"), ("blocks 2 … L", "lightblue"),
+                ("final LayerNorm → H", "lightyellow"), ("scores H_t · E_i", "mistyrose")],
+           side=("item table E\n(|I|+1, D)", [1, 5]), title="SASRec with tied output scores")
+plt.show()
+
+# %% [markdown]
 # A tiny untrained model shows the first three properties:
 
 # %%
@@ -319,6 +402,30 @@ print("the past ignores the future:  ", np.allclose(H_short[0, :-1], H_changed[0
 E = tiny.item_embedding.weight.numpy()  # (n_items + 1, D)
 scores = H_short[0, -1] @ E.T  # (n_items + 1,) score of every item after the whole history
 print("scores are H_t · E_i (tied):  ", np.allclose(scores[1:], tiny.score([history])[0, 1:], atol=1e-5))
+
+# %% [markdown]
+# ### Exercise 5 — the SASRec forward pass, with tied scores
+# Write `sasrec_scores(model, items)`: for a `SequentialRecommender` `model` (for its weights) and an int
+# array `items` of shape `(B, T)` (left-padded, `T <= model.max_len`), return the Tensor of scores
+# `(B, T, n_items + 1)` of every item after every position, following the formulas above:
+#
+# - `model.item_embedding(items)` times $\sqrt{D}$ (`model.d_model`), plus `model.position_embedding(positions)`
+#   with the positions counted from the right end of the `model.max_len` window;
+# - every block of `model.blocks` through **your** `pre_ln_block` (padding = `items == 0`);
+# - your `layer_norm` with `model.final_norm`'s weights;
+# - the scores against the same table, `model.item_embedding.weight` (transpose it with `.transpose()`).
+#
+# The check gives your function and `SequentialRecommender` the same weights and compares the scores at
+# every real (non-padding) position.
+
+# %%
+def sasrec_scores(model, items):
+    """items (B, T) int, 0 = padding on the left -> scores (B, T, n_items + 1) Tensor."""
+    return None  # your code here
+
+
+# %%
+check_sasrec_scores(sasrec_scores)  # same weights -> same scores as minishop.recsys.SequentialRecommender
 
 # %% [markdown]
 # ## 4. Two ways to train it
@@ -367,12 +474,13 @@ bce_ours = minus_log_sigmoid(s_pos).mean() + minus_log_sigmoid(-s_neg).mean()  #
 print(f"BCE: ours {bce_ours:.6f}   minishop {bce_loss(tiny, batch).item():.6f}")
 
 # %% [markdown]
-# ### Exercise 4 — full softmax cross-entropy by hand
+# ### Exercise 6 — full softmax cross-entropy by hand
 # Write `softmax_cross_entropy(logits, columns)`: the mean over rows of $-\log \operatorname{softmax}(\text{row})[\text{column}]$,
 # for `logits` of shape `(N, C)` and integer `columns` of shape `(N,)`. Make it stable: use
-# $\log\sum_j e^{z_j} = m + \log\sum_j e^{z_j - m}$ with $m = \max_j z_j$. The check compares it with minishop's
-# `cross_entropy_loss(tiny, batch)` on our batch (the target of row $n$ is column `positives[n] - 1`), and
-# on a row with very large scores.
+# $\log\sum_j e^{z_j} = m + \log\sum_j e^{z_j - m}$ with $m = \max_j z_j$. The check compares it with
+# `minishop.functional.cross_entropy` on random scores and on rows with scores near ±1000. (On our batch,
+# `softmax_cross_entropy(logits, positives - 1)` equals minishop's `cross_entropy_loss(tiny, batch)`: the
+# target of row $n$ is column `positives[n] - 1`.)
 
 # %%
 def softmax_cross_entropy(logits, columns):
@@ -381,18 +489,10 @@ def softmax_cross_entropy(logits, columns):
 
 
 # %%
-_big = np.array([[1000.0, 0.0, -1000.0], [3.0, 1003.0, 2.0]])
-check_function(
-    softmax_cross_entropy,
-    [((logits, positives - 1), cross_entropy_loss(tiny, batch).item()),
-     ((_big, np.array([0, 2])), F.cross_entropy(Tensor(_big), np.array([0, 2])).item())],
-    atol=1e-5, rtol=1e-5,
-    hint="m = logits.max(axis=1, keepdims=True); log_z = m[:, 0] + np.log(np.exp(logits - m).sum(axis=1)); "
-         "then the mean of log_z - logits[np.arange(N), columns]",
-)
+check_softmax_cross_entropy(softmax_cross_entropy)  # against minishop.functional.cross_entropy
 
 # %% [markdown]
-# ### Exercise 5 — the loss before any training
+# ### Exercise 7 — the loss before any training
 # An untrained model's scores are all close to 0 (the embeddings start tiny: standard deviation 0.02).
 # What value of $\mathcal L_{\text{CE}}$ do you expect then, for this catalogue of `n_items` items? Write it
 # as a formula in `n_items` (not by calling a loss). The check compares it with the loss of our untrained
@@ -402,16 +502,64 @@ check_function(
 expected_initial_ce = None  # your code here
 
 # %%
-check_close(
-    expected_initial_ce, cross_entropy_loss(tiny, batch).item(), name="expected_initial_ce", atol=0.05,
-    hint="if all scores are equal, softmax gives every one of the n_items items the same probability",
-)
+check_initial_ce(expected_initial_ce, cross_entropy_loss(tiny, batch).item())  # the untrained model's loss
 
 # %% [markdown]
 # Knowing the loss at step 0 is a cheap sanity check for any training run: a first loss far from it means
 # a bug (a wrong mask, targets off by one, a missing scale) before you have spent a single epoch.
 #
-# ## 5. Training with the shared loop
+# ## 5. Your training loop
+#
+# Training is four lines repeated: build a batch, compute the loss, compute the gradients, take a step.
+#
+# ### Exercise 8 — a plain training loop
+# Write `train_loop(model, score_fn, step_fn, histories, epochs, lr, batch_size=128, seed=0)` returning the
+# list of the loss (a float) of every step:
+#
+# 1. `rng = np.random.default_rng(seed)`; one `m` and one `v` (zeros like `p.data`) per parameter of
+#    `model.parameters()`, and a step counter `t = 0`;
+# 2. each epoch: `order = rng.permutation(len(histories))`, then batches of `batch_size` histories in that
+#    order, each built by `make_batch(chosen, model.n_items, model.max_len, "ce", rng)`;
+# 3. for a batch: `scores = score_fn(model, batch.items)` (B, T, n_items + 1); keep the real positions,
+#    `scores.reshape(-1, n_items + 1)[batch.positions]`, and take `F.cross_entropy` against
+#    `batch.targets.reshape(-1)[batch.positions]`;
+# 4. clear every parameter's gradient, `loss.backward()`, `t += 1`, and update every parameter with
+#    `p.data, m[i], v[i] = step_fn(p.data, p.grad, m[i], v[i], t, lr)` — lesson 7's `adam_step` signature.
+#
+# The check runs your loop and the same loop with `minishop.optim.Adam` on a small model, two epochs:
+# the loss of every step must agree (and it must go down).
+
+# %%
+def train_loop(model, score_fn, step_fn, histories, epochs, lr, batch_size=128, seed=0):
+    """Train `model` in place with full softmax CE; return the loss of every step."""
+    return None  # your code here
+
+
+# %%
+check_train_loop(train_loop)  # the same losses as the loop with minishop.optim.Adam
+
+# %% [markdown]
+# Now your pieces train a recommender on the shop: your forward pass and block (where they passed), lesson
+# 7's `adam_step` (yours where it passed) and your loop. Three epochs of a small model:
+
+# %%
+my_scores = use("sasrec_scores", library_sasrec_scores, yours=sasrec_scores)
+my_step = use("adam_step", library_adam_step)
+my_loop = use("train_loop", library_train_loop, yours=train_loop)
+minishop.manual_seed(0)
+my_model = SequentialRecommender(n_items, d_model=32, n_blocks=2, n_heads=1, max_len=20, dropout=0.0)
+my_losses = my_loop(my_model, my_scores, my_step, [split.train[u] for u in sorted(split.train)], 3, 5e-3)
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(my_losses, label="your loop")
+ax.axhline(math.log(n_items), color="gray", ls=":", label="ln |I| (untrained)")
+ax.set_xlabel("step")
+ax.set_ylabel("training loss (full CE)")
+ax.set_title(f"{len(my_losses)} steps: loss {my_losses[0]:.2f} -> {my_losses[-1]:.2f}")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## 6. Training with the shared loop
 #
 # Every minishop model — this recommender, the text language model, the review classifier — trains with
 # one loop, `minishop.train.train`. A task hands it three things:
@@ -480,21 +628,34 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# What the curves say, printed from this run rather than written down (change a setting above and these
+# lines change with it):
+
+# %%
+ce_log, bce_log, markov_ndcg = logs["ce"], logs["bce"], baseline_ndcg["Markov"]
+print(f"first-epoch mean loss: CE {ce_log['train_loss'][0]:.3f} (ln |I| = {math.log(n_items):.3f}), "
+      f"BCE {bce_log['train_loss'][0]:.3f} (2 ln 2 = {2 * math.log(2):.3f})")
+ahead = int((ce_log["valid_NDCG@10"] > bce_log["valid_NDCG@10"]).sum())
+print(f"CE ahead of BCE on validation NDCG@10 at {ahead} of {len(ce_log)} epochs")
+for loss, log in logs.items():
+    above = log["epoch"][log["valid_NDCG@10"] > markov_ndcg]
+    print(f"{loss}: above the Markov chain ({markov_ndcg:.4f}) " + (f"from epoch {above.iloc[0]}" if len(above) else "at no epoch"))
+
+# %% [markdown]
 # Read the curves:
 #
-# - Both losses start where Exercise 5 predicts ($\ln 368 \approx 5.9$ for CE, $2\ln 2 \approx 1.39$ for BCE)
-#   and fall. Loss values of *different* objectives are not comparable; NDCG is.
-# - On NDCG, full CE is ahead of BCE at every epoch with the same model, data and steps — the gradient
-#   argument of section 4 at work.
-# - The CE model leaves most-popular far behind within three epochs and passes the Markov chain around
-#   epoch 5, then levels off; BCE is still climbing after 10 epochs, below the Markov line. On this shop what
-#   you look at next depends strongly on what you just looked at — exactly what a Markov chain captures — so
-#   it is a strong baseline, and "beats Markov" is the bar to clear. What the last item cannot tell, and the
-#   whole history can, is *which* items of that category this shopper goes for: every shopper has favourite
-#   brands and a price level that show in all their sessions (data/README.md). Lesson 9 compares all of them
-#   properly, on the test items, under two protocols.
+# - Both losses start near where Exercise 7 predicts ($\ln |I|$ for CE, $2\ln 2$ for BCE; the printed value
+#   is the mean over the first epoch, so already a little lower) and fall. Loss values of *different*
+#   objectives are not comparable; NDCG is.
+# - With the same model, data and steps, full CE is ahead of BCE on NDCG — the gradient argument of section 4
+#   at work.
+# - On this shop what you look at next depends strongly on what you just looked at — exactly what a Markov
+#   chain captures — so it is a strong baseline, and "beats Markov" is the bar to clear. What the last item
+#   cannot tell, and the whole history can, is *which* items of that category this shopper goes for: every
+#   shopper has favourite brands and a price level that show in all their sessions (data/README.md).
+#   Lesson 9 compares all of them properly, on the test items, under two protocols.
 #
-# ## 6. A recommendation, with a reason
+# ## 7. A recommendation, with a reason
 #
 # `minishop.recsys.explain` scores every item after the user's **whole** history, removes what they already
 # have, and takes the top $k$. For the reason, it reads the attention weights of the newest position in the
@@ -521,10 +682,9 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Compare the reason with the recommendations. In our run the list is construction kits and brick sets — the
-# shopper has just been looking at building sets — while the most-attended items are ink multipacks and
-# printers from weeks before. So treat "because you bought …" with
-# care. Attention weights say where the last block *looked*, not why the model *decided*: the earlier block has already mixed information between positions, and the feed-forward
+# Compare the reason with the recommendations: do the most-attended items explain the list? Often they do
+# not — the list follows what the shopper looked at last, while the attention rests on items from weeks
+# before. So treat "because you bought …" with care. Attention weights say where the last block *looked*, not why the model *decided*: the earlier block has already mixed information between positions, and the feed-forward
 # layers and the output scores come after the weights (Jain & Wallace, "Attention is not Explanation",
 # 2019). It is a useful hint for a shopper, not a proof — lesson 12 comes back to this.
 #
@@ -550,3 +710,18 @@ plt.show()
 #
 # **Next:** lesson 9 asks whether these NDCG numbers mean what they seem to — metrics, baselines, and why
 # the number in most papers is inflated.
+
+# %% [markdown]
+# ## Quiz
+# Answer each question with the letter of one choice, then run the check.
+#
+# 1. In a pre-LN block the residual path from input to output passes through (a) two LayerNorms, (b) only additions, (c) the feed-forward.
+# 2. Histories are padded on the left so that (a) the newest item is always in the last column, (b) padding is cheaper, (c) positions start at 0.
+# 3. "Tied" output scores means (a) the scores are rounded, (b) the item table that embeds the inputs also scores the candidates, (c) every block shares its weights.
+# 4. Forgetting to clear the gradients before `backward()` makes each step use (a) the current batch's gradient, (b) the sum of all gradients so far, (c) no gradient.
+
+# %%
+quiz_answers = {1: None, 2: None, 3: None, 4: None}  # your answers: "a", "b" or "c"
+
+# %%
+check_quiz(quiz_answers)

@@ -19,7 +19,7 @@ from minishop import Tensor
 from minishop.nn.attention import MASKED_SCORE, attention_mask
 from minishop.recsys import SequentialRecommender, make_batch
 
-from . import check_close, check_function
+from . import check_close, check_function, quiz, store, use
 from .lesson07 import check_piece, library_adam_step
 
 # ------------------------------------------------------------------------------ the library's pieces
@@ -298,3 +298,47 @@ def check_train_loop(train_loop):
                "Keep one m and one v per parameter and one step counter t (from 1) for the whole run; "
                "p.data, m, v = step_fn(p.data, p.grad, m, v, t, lr)."),
     )
+
+
+def _probe_attention(attention):
+    """None if `attention(q, k, v, mask)` matches the library's values and gradients on Tensors, else why not."""
+    rng = np.random.default_rng(88)
+    q, k, v = (rng.standard_normal((2, 3, 4, 5)).astype(np.float32) for _ in range(3))  # (B, H, T, d)
+    padding = np.array([[True, False, False, False], [False, False, False, False]])
+    mask = attention_mask(4, 4, causal=True, key_padding_mask=padding)  # (B, 1, T, T)
+    results = []
+    for fn in (attention, library_attention):
+        tensors = [Tensor(a, requires_grad=True) for a in (q, k, v)]
+        out = fn(*tensors, mask)
+        if not isinstance(out, Tensor):
+            return "it does not return a Tensor on Tensor inputs"
+        out.sum().backward()
+        results.append([out.data] + [t.grad for t in tensors])
+    for got, want in zip(*results):
+        if got is None or got.shape != want.shape or not np.allclose(got, want, atol=1e-4, rtol=1e-4):
+            return "its values or gradients differ from the library's on Tensors"
+    return None
+
+
+def attention_piece():
+    """Lesson 5's attention(q, k, v, mask) — yours if it passed there and also trains on Tensors, else the library's."""
+    chosen = use("attention", library_attention)
+    if chosen is library_attention:
+        return chosen
+    try:
+        problem = _probe_attention(chosen)
+    except Exception as error:  # a NumPy-only version, or another signature
+        problem = f"{type(error).__name__}: {error}"
+    if problem is None:
+        return chosen
+    print(f"  ... but your attention cannot train a model here ({problem}): using the library's. Lesson 5's "
+          "version works on arrays; to train, it must use operations that minishop Tensors have too.")
+    store._USED["attention"] = "library"
+    return library_attention
+
+
+def check_quiz(answers):
+    """Lesson 8's quiz: one letter per question."""
+    return quiz("quiz08", answers, {1: "b", 2: "a", 3: "b", 4: "b"}, points=2,
+                hints=("Each question matches a part of the lesson: the block picture (1), histories as "
+                       "sentences (2), the SASRec figure (3), your training loop (4).",))

@@ -22,48 +22,47 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, "..")  # lessons/, where checks.py lives (this notebook runs in lessons/solutions/)
+sys.path.insert(0, "..")  # lessons/, where the checks live (this notebook runs in lessons/solutions/)
 import minishop
 import minishop.nn as nn
 import minishop.functional as F
 from minishop import Tensor
 from minishop.data import prepare
+from minishop.nn.attention import attention_mask
 from minishop.recsys import SequentialRecommender, cross_entropy_loss, make_batch
-from checks import check_close, check_function
+from checks import use
+from checks.lesson08 import (attention_piece, check_initial_ce, check_inputs_and_targets, check_layer_norm,
+                             check_post_ln_block, check_pre_ln_block, check_quiz, check_sasrec_scores,
+                             check_softmax_cross_entropy, check_train_loop, library_layer_norm)
 
 minishop.manual_seed(0)
 rng = np.random.default_rng(0)
 
 # %% [markdown]
-# ### Exercise 1 — LayerNorm in NumPy
+# ### Exercise 1 — LayerNorm, for arrays and Tensors
 
 # %%
 def layer_norm(x, gamma, beta, eps=1e-5):
     """LayerNorm over the last axis of x (..., D), then scale by gamma (D,) and shift by beta (D,)."""
     mu = x.mean(axis=-1, keepdims=True)  # (..., 1)
-    var = x.var(axis=-1, keepdims=True)  # (..., 1), biased
-    return (x - mu) / np.sqrt(var + eps) * gamma + beta
+    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)  # (..., 1), biased: divides by D
+    return (x - mu) / (var + eps) ** 0.5 * gamma + beta  # ** 0.5 works on arrays and Tensors
 
 
 # %%
-_x = rng.standard_normal((2, 5, 6)).astype(np.float32) * 3 + 1  # (B, T, D): not yet normalised
-_gamma, _beta = rng.standard_normal(6).astype(np.float32), rng.standard_normal(6).astype(np.float32)
-check_function(
-    layer_norm,
-    [((_x, _gamma, _beta), F.layer_norm(Tensor(_x), Tensor(_gamma), Tensor(_beta)).numpy()),
-     ((_x[0, :3, :4], np.ones(4, np.float32), np.zeros(4, np.float32)),
-      F.layer_norm(Tensor(_x[0, :3, :4])).numpy())],
-    atol=1e-5, rtol=1e-4,
-    hint="mu = x.mean(axis=-1, keepdims=True); var = x.var(axis=-1, keepdims=True); "
-         "(x - mu) / np.sqrt(var + eps) * gamma + beta",
-)
+check_layer_norm(layer_norm)  # arrays and Tensors, against minishop.functional.layer_norm
+
+# %%
+layer_norm = use("layer_norm", library_layer_norm, yours=layer_norm)  # yours from here on, once it passed
 
 # %% [markdown]
 # ### Exercise 2 — the post-LN block
 
 # %%
 def layer_norm_numpy(x, norm):  # x (..., D); norm: a minishop nn.LayerNorm
-    return layer_norm(x, norm.weight.numpy(), norm.bias.numpy(), norm.eps)
+    mu = x.mean(axis=-1, keepdims=True)
+    var = x.var(axis=-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + norm.eps) * norm.weight.numpy() + norm.bias.numpy()
 
 
 def gelu(x):
@@ -80,10 +79,6 @@ def attention_numpy(x, block):  # x (B, T, D) -> (B, T, D)
     return block.attention(Tensor(x)).numpy()
 
 
-B, T, D, H = 2, 5, 8, 2
-x = rng.standard_normal((B, T, D)).astype(np.float32)  # (B, T, D)
-
-
 def post_ln_block(x, block):
     """x (B, T, D) -> (B, T, D): LN1(x + Attn(x)), then LN2(x + FFN(x))."""
     x = layer_norm_numpy(x + attention_numpy(x, block), block.norm1)  # (B, T, D)
@@ -91,18 +86,41 @@ def post_ln_block(x, block):
 
 
 # %%
-post_block = nn.TransformerBlock(D, n_heads=H, d_ff=4 * D, causal=True, norm_first=False)
-_x2 = rng.standard_normal((3, 4, D)).astype(np.float32)
-check_function(
-    post_ln_block,
-    [((x, post_block), post_block(Tensor(x)).numpy()), ((_x2, post_block), post_block(Tensor(_x2)).numpy())],
-    atol=1e-5, rtol=1e-4,
-    hint="the same two residual steps as the pre-LN cell above, but the LayerNorm wraps the sum: "
-         "x = layer_norm_numpy(x + attention_numpy(x, block), block.norm1), then the same with the FFN",
-)
+check_post_ln_block(post_ln_block)  # against minishop.nn.TransformerBlock(..., norm_first=False)
 
 # %% [markdown]
-# ### Exercise 3 — inputs and targets of one history
+# ### Exercise 3 — the pre-LN block on Tensors
+
+# %%
+attention = attention_piece()  # lesson 5's attention(q, k, v, mask): yours where it passed and trains
+
+
+def self_attention(h, mha, padding):  # h (B, T, D); mha: a block's MultiHeadAttention; padding (B, T) bool
+    B, T, D = h.shape
+    H = mha.n_heads
+
+    def split(t):  # (B, T, D) -> (B, H, T, D/H)
+        return t.reshape(B, T, H, D // H).transpose(0, 2, 1, 3)
+
+    q, k, v = split(mha.q_proj(h)), split(mha.k_proj(h)), split(mha.v_proj(h))
+    mask = attention_mask(T, T, causal=True, key_padding_mask=padding)  # (B, 1, T, T): True = hidden
+    out = attention(q, k, v, mask)  # (B, H, T, D/H)
+    return mha.out_proj(out.transpose(0, 2, 1, 3).reshape(B, T, D))  # (B, T, D): heads merged
+
+
+def pre_ln_block(x, block, padding):
+    """x (B, T, D) Tensor -> (B, T, D): x + Attn(LN1(x)), then + FFN(LN2(x))."""
+    h = layer_norm(x, block.norm1.weight, block.norm1.bias)  # (B, T, D) the attention reads LN1(x)
+    x = x + self_attention(h, block.attention, padding)  # (B, T, D) residual 1
+    h = layer_norm(x, block.norm2.weight, block.norm2.bias)  # (B, T, D)
+    return x + block.feed_forward(h)  # (B, T, D) residual 2
+
+
+# %%
+check_pre_ln_block(pre_ln_block)  # against minishop.nn.TransformerBlock(norm_first=True), causal
+
+# %% [markdown]
+# ### Exercise 4 — inputs and targets of one history
 
 # %%
 prepared = prepare()
@@ -119,38 +137,32 @@ def inputs_and_targets(history, T):
 
 
 # %%
-_long = list(range(101, 131))  # a 30-item history forces make_batch's batch to be T columns wide
-
-
-def _from_make_batch(history, T):
-    batch = make_batch([history, _long], n_items, max_len=T, objective="ce", rng=rng)
-    return np.stack([batch.items[0], batch.targets[0]])  # (2, T)
-
-
-check_function(
-    inputs_and_targets,
-    [(([5, 9, 2], 6), _from_make_batch([5, 9, 2], 6)),
-     ((list(range(40, 52)), 6), _from_make_batch(list(range(40, 52)), 6)),
-     (([7, 8], 4), _from_make_batch([7, 8], 4))],
-    hint="window = history[-(T + 1):]; seq = [0] * (T + 1 - len(window)) + window; "
-         "items, targets = seq[:-1], seq[1:]; then zero the targets whose input is 0",
-)
+check_inputs_and_targets(inputs_and_targets)  # against a row of minishop.recsys.make_batch
 
 # %% [markdown]
-# ### Exercise 4 — full softmax cross-entropy by hand
+# ### Exercise 5 — the SASRec forward pass, with tied scores
 
 # %%
-minishop.manual_seed(0)
-tiny = SequentialRecommender(n_items, d_model=16, n_blocks=1, n_heads=1, max_len=20, dropout=0.0)
-E = tiny.item_embedding.weight.numpy()  # (n_items + 1, D)
-users = sorted(split.train)[:64]
-batch = make_batch([split.train[u] for u in users], n_items, max_len=20, objective="bce", rng=rng)
-H_batch = tiny(batch.items).numpy()  # (B, T, D)
-h = H_batch.reshape(-1, H_batch.shape[-1])[batch.positions]  # (N, D)
-positives = batch.targets.reshape(-1)[batch.positions]  # (N,)
-logits = h @ E[1:].T  # (N, n_items)
+def sasrec_scores(model, items):
+    """items (B, T) int, 0 = padding on the left -> scores (B, T, n_items + 1) Tensor."""
+    B, T = items.shape
+    padding = items == 0  # (B, T)
+    positions = np.arange(model.max_len - T, model.max_len)  # (T,) counted from the right end
+    x = model.item_embedding(items) * math.sqrt(model.d_model)  # (B, T, D)
+    x = x + model.position_embedding(positions)  # (B, T, D) + (T, D)
+    for block in model.blocks:
+        x = pre_ln_block(x, block, padding)  # (B, T, D)
+    hidden = layer_norm(x, model.final_norm.weight, model.final_norm.bias)  # (B, T, D)
+    return hidden @ model.item_embedding.weight.transpose()  # (B, T, n_items + 1): the same table E
 
 
+# %%
+check_sasrec_scores(sasrec_scores)  # same weights -> same scores as minishop.recsys.SequentialRecommender
+
+# %% [markdown]
+# ### Exercise 6 — full softmax cross-entropy by hand
+
+# %%
 def softmax_cross_entropy(logits, columns):
     """Mean over rows of -log softmax(logits[n])[columns[n]]; logits (N, C), columns (N,) ints."""
     m = logits.max(axis=1, keepdims=True)  # (N, 1)
@@ -159,26 +171,76 @@ def softmax_cross_entropy(logits, columns):
 
 
 # %%
-_big = np.array([[1000.0, 0.0, -1000.0], [3.0, 1003.0, 2.0]])
-check_function(
-    softmax_cross_entropy,
-    [((logits, positives - 1), cross_entropy_loss(tiny, batch).item()),
-     ((_big, np.array([0, 2])), F.cross_entropy(Tensor(_big), np.array([0, 2])).item())],
-    atol=1e-5, rtol=1e-5,
-    hint="m = logits.max(axis=1, keepdims=True); log_z = m[:, 0] + np.log(np.exp(logits - m).sum(axis=1)); "
-         "then the mean of log_z - logits[np.arange(N), columns]",
-)
+check_softmax_cross_entropy(softmax_cross_entropy)  # against minishop.functional.cross_entropy
 
 # %% [markdown]
-# ### Exercise 5 — the loss before any training
+# ### Exercise 7 — the loss before any training
 # Equal scores give every item probability $1/|I|$, so $\mathcal L_{\text{CE}} = -\log(1/|I|) = \ln |I|$.
 # (And BCE: $\sigma(0) = 1/2$ twice, so $2 \ln 2 \approx 1.386$.)
 
 # %%
+minishop.manual_seed(0)
+tiny = SequentialRecommender(n_items, d_model=16, n_blocks=1, n_heads=1, max_len=20, dropout=0.0)
+users = sorted(split.train)[:64]
+batch = make_batch([split.train[u] for u in users], n_items, max_len=20, objective="bce", rng=rng)
 expected_initial_ce = math.log(n_items)
 
 # %%
-check_close(
-    expected_initial_ce, cross_entropy_loss(tiny, batch).item(), name="expected_initial_ce", atol=0.05,
-    hint="if all scores are equal, softmax gives every one of the n_items items the same probability",
-)
+check_initial_ce(expected_initial_ce, cross_entropy_loss(tiny, batch).item())  # the untrained model's loss
+
+# %% [markdown]
+# ### Exercise 8 — a plain training loop
+
+# %%
+def train_loop(model, score_fn, step_fn, histories, epochs, lr, batch_size=128, seed=0):
+    """Train `model` in place with full softmax CE; return the loss of every step."""
+    rng = np.random.default_rng(seed)
+    parameters = model.parameters()
+    m = [np.zeros_like(p.data) for p in parameters]  # Adam's first moments, one per parameter
+    v = [np.zeros_like(p.data) for p in parameters]  # and second moments
+    t, losses = 0, []
+    for _ in range(epochs):
+        order = rng.permutation(len(histories))
+        for start in range(0, len(histories), batch_size):
+            chosen = [histories[i] for i in order[start:start + batch_size]]
+            batch = make_batch(chosen, model.n_items, model.max_len, "ce", rng)
+            scores = score_fn(model, batch.items)  # (B, T, n_items + 1)
+            real = scores.reshape(-1, scores.shape[-1])[batch.positions]  # (N, n_items + 1)
+            loss = F.cross_entropy(real, batch.targets.reshape(-1)[batch.positions])
+            for p in parameters:
+                p.grad = None  # gradients add up across backward() calls: clear them first
+            loss.backward()
+            t += 1
+            for i, p in enumerate(parameters):
+                p.data, m[i], v[i] = step_fn(p.data, p.grad, m[i], v[i], t, lr)
+            losses.append(loss.item())
+    return losses
+
+
+# %%
+check_train_loop(train_loop)  # the same losses as the loop with minishop.optim.Adam
+
+# %% [markdown]
+# ## Reflection — answers
+#
+# 1. With positions counted from the right, the newest item always gets position $T_{\max}-1$, the one before
+#    it $T_{\max}-2$, and so on, whatever the history's length, so "the last thing bought" has one learned
+#    position vector. Counted from the left, the newest item of a 3-item history and of a 40-item history
+#    would sit at different positions, and the amount of padding in front would change every output.
+# 2. Full CE scores every item at every real position: an $(N \times |I|)$ matrix, $N \cdot |I| \cdot D$
+#    multiply-adds forwards and as many backwards — with 2 million items, about a million times BCE's two
+#    dot products per position, and the matrix alone would not fit in memory for a normal batch. Use a
+#    sampled softmax (CE over the target and a few thousand shared negatives, with a log-Q correction for
+#    popularity sampling), or gSASRec's calibrated BCE with many negatives.
+# 3. Without the causal mask position $t$ can read item $s_{t+1}$, which is its own target: the training loss
+#    drops towards 0 by copying the next input, but at test time the next item is not in the input, so
+#    validation NDCG collapses (the model never learned to predict).
+
+# %% [markdown]
+# ## Quiz
+
+# %%
+quiz_answers = {1: "b", 2: "a", 3: "b", 4: "b"}
+
+# %%
+check_quiz(quiz_answers)
