@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from minishop import backend  # noqa: E402
 from minishop.text.lm import TextLM  # noqa: E402
 from minishop.text import (ClassifierTaskConfig, LMTaskConfig, load_text_lm,  # noqa: E402
-                                 train_classifier_on_file, train_classifier_on_shop, train_description_lm)
+                           train_description_lm, train_review_classifier)
 
 
 def bench_lm(out, epochs):
@@ -114,8 +114,8 @@ def bench_small_sets(out, paths, n_seeds, options=None):
         runs = []
         for seed in range(n_seeds):
             started = time.perf_counter()
-            results = train_classifier_on_file(path, os.path.join(out, f"small-{name}-seed{seed}"), "tsv",
-                                               config=ClassifierTaskConfig(seed=seed, **options), progress=False)
+            results = train_review_classifier(os.path.join(out, f"small-{name}-seed{seed}"), ClassifierTaskConfig(
+                data=path, format="tsv", seed=seed, progress=False, **options))
             runs.append({"seed": seed, "options": options, "seconds": time.perf_counter() - started,
                          "examples": results["data"]["examples"],
                          **{f"{key}_{metric}": results[key][metric] for key in ("model", "bow")
@@ -156,11 +156,12 @@ def main():
     if args.only in (None, "classifier"):
         for target in ("sentiment", "rating"):
             report[f"shop_{target}"] = bench_classifier(
-                args.out, f"shop-{target}", lambda folder, t=target: train_classifier_on_shop(folder, t))
+                args.out, f"shop-{target}", lambda folder, t=target: train_review_classifier(folder, ClassifierTaskConfig(target=t)))
         if args.data:
             report["data"] = bench_classifier(
-                args.out, "data", lambda folder: train_classifier_on_file(
-                    args.data, folder, args.format, args.text_column, args.label_column, ClassifierTaskConfig()))
+                args.out, "data", lambda folder: train_review_classifier(folder, ClassifierTaskConfig(
+                    data=args.data, format=args.format, text_column=args.text_column,
+                    label_column=args.label_column)))
     if args.only in (None, "cache"):
         report["cache"] = bench_cache(args.out)
     if args.only in (None, "small-sets"):

@@ -33,18 +33,21 @@ def main(argv=None):
         return 2
 
 
+THREADS = ("BLAS threads for NumPy's matrix products (default 1, or $MINISHOP_THREADS). Our models' small matmuls "
+           "gain little from more, and a multi-threaded BLAS slows down ~10x when another program is busy on the "
+           "same cores.")
+
+
 def build_parser():
     """The argument parser with every subcommand: the recommender's, then the language tasks'."""
     parser = argparse.ArgumentParser(
         prog="minishop", description="A from-scratch transformer recommender for e-commerce (NumPy/CuPy).")
-    parser.add_argument(
-        "--threads", type=int, default=int(os.environ.get("MINISHOP_THREADS", "1")),
-        help="BLAS threads for NumPy's matrix products (default 1, or $MINISHOP_THREADS). Our models' small "
-             "matmuls gain little from more, and a multi-threaded BLAS slows down ~10x when another program "
-             "is busy on the same cores.")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("MINISHOP_THREADS", "1")), help=THREADS)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_recommender_commands(subparsers)
     add_text_commands(subparsers)
+    for command in subparsers.choices.values():  # `minishop train --threads 2` as well as `minishop --threads 2 train`
+        command.add_argument("--threads", type=int, default=argparse.SUPPRESS, help=THREADS)
     return parser
 
 

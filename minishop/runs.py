@@ -1,7 +1,10 @@
-"""Run folders of the text tasks: where the checkpoint, tokenizer and task description live.
+"""Run folders: what one training run leaves on disk, for every task.
 
-    DIR/best.ckpt      the best weights (minishop.train)      DIR/tokenizer.json  the tokenizer
-    DIR/task.json      the task and the model's config         DIR/results.json    the figures
+    DIR/best.ckpt, last.ckpt, metrics.jsonl   written by the training loop (minishop.train) as it goes
+    DIR/config.json    the recommender's settings            DIR/task.json       a text task and its model config
+    DIR/tokenizer.json a text task's tokenizer               DIR/results.json    the figures printed at the end
+
+write_run() writes the last step of every training command; load_run() rebuilds a text task's model.
 """
 
 import json
@@ -19,6 +22,15 @@ def run_paths(path):
     if os.path.isfile(path):
         return os.path.dirname(os.path.abspath(path)), path
     raise FileNotFoundError(f"{path}: no such run folder or checkpoint file")
+
+
+def write_run(out_dir, tokenizer=None, **documents):
+    """Write the end of a run into out_dir: tokenizer.json (if given), then NAME.json for each NAME=value."""
+    os.makedirs(out_dir, exist_ok=True)
+    if tokenizer is not None:
+        tokenizer.save(os.path.join(out_dir, "tokenizer.json"))
+    for name, value in documents.items():
+        write_json(os.path.join(out_dir, f"{name}.json"), value)
 
 
 def write_json(path, value):

@@ -10,7 +10,7 @@ import minishop
 
 from minishop.cli import build_parser, main
 
-TINY = ["--epochs", "2", "--d-model", "16", "--blocks", "1", "--heads", "2", "--max-len", "20",
+TINY = ["--epochs", "2", "--d-model", "16", "--n-blocks", "1", "--n-heads", "2", "--max-len", "20",
         "--eval-every", "1", "--lr", "0.003", "--quiet"]
 NAMES = {"model", "popular", "markov", "itemknn"}
 

@@ -21,7 +21,7 @@ from minishop.tokenizers.words import WordVocab
 FIXTURES = Path(__file__).parent / "fixtures" / "text"
 BENCH = Path(__file__).parent.parent / "bench" / "text_tasks.py"
 TINY_CLASSIFIER = ["--epochs", "3", "--vocab-size", "300", "--d-model", "16", "--n-blocks", "1", "--n-heads", "2",
-                   "--max-len", "24", "--no-progress"]
+                   "--max-len", "24", "--quiet"]
 
 
 def run_cli(*argv):
@@ -101,7 +101,7 @@ def test_train_classifier_cli_reports_malformed_file_line(tmp_path):
 def test_train_lm_cli_then_generate(tmp_path, capsys):
     out = tmp_path / "lm"
     run_cli("train-lm", "--shop", FIXTURES / "shop", "--out", out, "--epochs", "2", "--vocab-size", "300",
-            "--d-model", "16", "--n-blocks", "1", "--n-heads", "2", "--max-len", "48", "--no-progress")
+            "--d-model", "16", "--n-blocks", "1", "--n-heads", "2", "--max-len", "48", "--quiet")
     results = json.loads((out / "results.json").read_text())
     for name in ("model", "unigram", "bigram"):
         assert math.isfinite(results[name]["perplexity"]) and results[name]["perplexity"] > 1

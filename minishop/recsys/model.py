@@ -28,13 +28,14 @@ from minishop.tensor import no_grad
 class SequentialRecommender(Module):
     """SASRec: causal self-attention over item histories, scored against the tied item embeddings.
 
-    n_items: the catalogue size; items are ids 1..n_items and id 0 is padding.
+    n_items: the catalogue size; items are ids 1..n_items and id 0 is padding. The size defaults are
+    minishop.config.ModelConfig's (the `minishop train` defaults); a test keeps them equal.
     d_model: embedding width D. n_blocks: transformer blocks L. n_heads: attention heads.
     max_len: the longest history read (older items are cut). dropout: on embeddings, attention and blocks.
     norm_first: pre-LayerNorm blocks (True, trains more easily) or the original post-LN (False).
     """
 
-    def __init__(self, n_items, d_model=50, n_blocks=2, n_heads=1, max_len=50, dropout=0.2, norm_first=True):
+    def __init__(self, n_items, d_model=64, n_blocks=2, n_heads=2, max_len=50, dropout=0.2, norm_first=True):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"SequentialRecommender: d_model={d_model} must be divisible by n_heads={n_heads}")

@@ -1,72 +1,68 @@
-"""Training and evaluating the sequential recommender: the recommender's side of minishop.train.
+"""Training the sequential recommender: from a RecommenderConfig to a trained model and its test metrics.
 
-    from minishop.data import prepare
-    from minishop.recsys.training import RecommenderConfig, fit_recommender, compare_with_baselines
+    from minishop.recsys.training import RecommenderConfig, train_recommender
 
-    prepared = prepare()                                  # the bundled shop, split leave-one-out
-    config = RecommenderConfig(loss="ce", epochs=30)
-    model, result = fit_recommender(prepared, config, out_dir="runs/shop")
-    results = compare_with_baselines(model, prepared.split)   # test metrics, both protocols
+    run = train_recommender(RecommenderConfig(loss="ce", epochs=30), out_dir="runs/shop")
+    run.model, run.result.best_metric, run.results["model"]["full"]["NDCG@10"]
 
-fit_recommender() gives minishop.train.train() the three things a task supplies: shuffled padded batches
-of training histories, the loss (bce, ce or sampled; see objectives.py), and a validation function
-(metrics on the validation items, full ranking by default; early stopping follows NDCG@10).
+train_recommender() reads top to bottom, each step entered once: the data (minishop.data.prepare, split
+leave-one-out), the model, the training loop (minishop.train), the test metrics next to three baselines
+(minishop.eval), and the run folder (minishop.runs). fit_recommender() is its middle part, for callers
+that already hold the data: it gives minishop.train.train() the three things a task supplies: shuffled
+padded batches of training histories, the loss (bce, ce or sampled; see objectives.py), and a validation
+function (metrics on the validation items; early stopping follows NDCG@10).
 """
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import safetensors
 
-from minishop import backend
+from minishop import backend, runs
 from minishop.checkpoint import CheckpointError, load_checkpoint
+from minishop.config import ModelConfig, check_settings, setting
+from minishop.data import prepare
 from minishop.eval import ItemKNNRecommender, MarkovRecommender, PopularRecommender, evaluate, evaluate_all
 from minishop.eval.protocols import PROTOCOLS
 from minishop.recsys.objectives import LOSSES, make_batch
 from minishop.recsys.model import SequentialRecommender
-from minishop.train import TrainConfig, train
+from minishop.train import TrainConfig, TrainResult, train
 
 
 @dataclass
-class RecommenderConfig:
+class RecommenderConfig(ModelConfig):
     """Data, model, objective and training settings of one run (saved as config.json in the run folder).
 
-    The defaults train a small model on the bundled shop in about a minute on a laptop CPU.
+    The model sizes are ModelConfig's defaults; the rest train a small model on the bundled shop in about
+    a minute on a laptop CPU.
     """
 
-    data: str = None  # path of an interactions file; None = the bundled shop
-    format: str = "shop"  # the data format understood by minishop.data.prepare
-    d_model: int = 64
-    n_blocks: int = 2
-    n_heads: int = 2
-    max_len: int = 50
-    dropout: float = 0.2
-    norm_first: bool = True
-    loss: str = "ce"  # "bce" (SASRec), "ce" (full softmax) or "sampled" (sampled softmax)
-    n_negatives: int = 100  # negatives per batch of the sampled softmax
+    data: str = setting(None, "interactions file (default: the bundled shop)")
+    format: str = setting("shop", "data format of --data, as minishop.data.prepare reads it")
+    loss: str = setting("ce", "bce = SASRec's one-negative BCE, ce = full softmax, sampled = sampled softmax",
+                        choices=tuple(sorted(LOSSES)))
+    n_negatives: int = setting(100, "negatives per batch of the sampled softmax")
     batch_size: int = 128
     epochs: int = 20
     lr: float = 3e-3
     weight_decay: float = 0.0
     warmup_steps: int = 50
     clip_grad_norm: float = 1.0
-    eval_every: int = 2
-    patience: int = 3  # evaluations without NDCG@10 improvement before stopping; 0 = never
-    average_from: int = 0  # from this epoch on, validate and keep the mean of the end-of-epoch weights (SWA); 0 = off
-    valid_users: int = None  # validate on this many random users (None = all)
-    valid_protocol: str = "full"  # early stopping follows NDCG@10 under "full" ranking or the paper's "sampled" one
+    eval_every: int = setting(2, "validate every N epochs")
+    patience: int = 3
+    average_from: int = 0
+    valid_users: int = setting(None, "validate on this many random users (default: all)")
+    valid_protocol: str = setting("full", "early stopping follows validation NDCG@10 under full ranking or "
+                                          "the paper's sampled protocol (100 negatives)", choices=PROTOCOLS)
     seed: int = 0
-    device: str = "numpy"  # "numpy" (CPU) or "cupy" (GPU)
+    device: str = "numpy"
     progress: bool = True
 
     @classmethod
     def from_dict(cls, values, source="config"):
         """Build a config from a dict, naming any unknown key (a typo in a config file fails loudly)."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"{source}: unknown setting(s) {unknown}; expected some of {sorted(known)}")
+        check_settings(values, cls, source)
         return cls(**values)
 
     def train_config(self):
@@ -76,6 +72,45 @@ class RecommenderConfig:
                            clip_grad_norm=self.clip_grad_norm, eval_every=self.eval_every, monitor="NDCG@10",
                            mode="max", patience=self.patience, average_from=self.average_from, seed=self.seed,
                            progress=self.progress)
+
+
+@dataclass
+class RecommenderRun:
+    """What train_recommender hands back: the data, the trained model, the loop's result, the test metrics."""
+
+    prepared: object  # what minishop.data.prepare returned
+    model: SequentialRecommender  # with the best validated weights, in eval mode
+    result: TrainResult
+    results: dict  # compare_with_baselines: {"model": {"full": .., "sampled": ..}, "popular": .., ...}
+
+
+def train_recommender(config, out_dir=None, resume=False, log=print):
+    """config -> data -> model -> training loop -> test metrics -> run folder; returns a RecommenderRun.
+
+    With out_dir the run folder gets best.ckpt, last.ckpt, metrics.jsonl (from the loop), then config.json
+    and results.json. resume continues the run in out_dir from its last.ckpt. log(line) reports progress.
+    """
+    if resume and out_dir is None:
+        raise ValueError("resume needs out_dir (the run folder to continue)")
+    _check(config)
+    prepared = prepare(config.data, format=config.format)
+    log(f"data: {config.data or 'bundled shop'}: {prepared.split.n_users} users, {prepared.split.n_items} items")
+    log(f"model: d_model {config.d_model}, {config.n_blocks} blocks, {config.n_heads} heads, max_len "
+        f"{config.max_len}, dropout {config.dropout}; loss {config.loss}; up to {config.epochs} epochs")
+    model, result = fit_recommender(prepared, config, out_dir=out_dir, resume=resume)
+    log(f"trained {result.epochs_run} epochs in {result.seconds:.0f} s; best validation NDCG@10 "
+        f"{result.best_metric:.4f} at epoch {result.best_epoch}" + (" (early stop)" if result.stopped_early else ""))
+    results = compare_with_baselines(model, prepared.split, seed=config.seed, progress=config.progress)
+    if out_dir is not None:
+        runs.write_run(out_dir, config=asdict(config), results=results)
+    return RecommenderRun(prepared, model, result, results)
+
+
+def _check(config):
+    if config.loss not in LOSSES:
+        raise ValueError(f"RecommenderConfig.loss={config.loss!r}: expected one of {sorted(LOSSES)}")
+    if config.valid_protocol not in PROTOCOLS:
+        raise ValueError(f"RecommenderConfig.valid_protocol={config.valid_protocol!r}: expected 'full' or 'sampled'")
 
 
 def build_model(config, n_items):
@@ -105,21 +140,14 @@ def batch_maker(train_sequences, n_items, config):
 def fit_recommender(prepared, config, out_dir=None, resume=False):
     """Train a SequentialRecommender on prepared.split.train; returns (model with the best weights, TrainResult).
 
-    prepared: what minishop.data.prepare returns. With out_dir, the run folder gets best.ckpt, last.ckpt,
-    metrics.jsonl and config.json.
+    prepared: what minishop.data.prepare returns. With out_dir, the loop keeps best.ckpt, last.ckpt and
+    metrics.jsonl there.
     """
-    if config.loss not in LOSSES:
-        raise ValueError(f"RecommenderConfig.loss={config.loss!r}: expected one of {sorted(LOSSES)}")
-    if config.valid_protocol not in PROTOCOLS:
-        raise ValueError(f"RecommenderConfig.valid_protocol={config.valid_protocol!r}: expected 'full' or 'sampled'")
+    _check(config)
     backend.set_backend(config.device)
     split = prepared.split
     backend.manual_seed(config.seed)
     model = build_model(config, split.n_items)
-    if out_dir is not None:
-        os.makedirs(out_dir, exist_ok=True)
-        with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as file:
-            json.dump(asdict(config), file, indent=2)
 
     def validate(model):
         return evaluate(model, split, stage="valid", protocol=config.valid_protocol, ks=(10,),

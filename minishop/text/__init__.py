@@ -14,9 +14,9 @@ from minishop.text.bow import BagOfWordsClassifier
 from minishop.text.classifier import ReviewClassifier
 from minishop.text.lm import TextLM
 from minishop.text.training import (ClassifierTaskConfig, LMTaskConfig, classify_texts, evaluate_lm, generate_text,
-                                    load_classifier, load_text_lm, train_classifier, train_classifier_on_file,
-                                    train_classifier_on_shop, train_description_lm)
+                                    load_classifier, load_text_lm, train_classifier, train_description_lm,
+                                    train_review_classifier)
 
 __all__ = ["TextLM", "ReviewClassifier", "BagOfWordsClassifier", "LMTaskConfig", "train_description_lm",
            "load_text_lm", "generate_text", "evaluate_lm", "ClassifierTaskConfig", "train_classifier",
-           "train_classifier_on_file", "train_classifier_on_shop", "load_classifier", "classify_texts"]
+           "train_review_classifier", "load_classifier", "classify_texts"]

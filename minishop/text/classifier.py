@@ -13,10 +13,9 @@ Devlin et al. 2019), because the whole review is there at once. One vector then 
       q starts at zero, so training starts from the plain mean and learns which tokens to listen to
       ("terrible", "love") and which to ignore ("the", "."); a_t then explains the prediction directly.
       No 1/sqrt(D) here: q is learned, and Adam moves it about lr per coordinate and step whatever its
-      scale, so the factor would only slow it down (n_blocks=0 on two 1,000-sentence sets: macro-F1
-      0.705 with it, 0.722 without). It pays with n_blocks=0 (about 0.71 -> 0.75 over mean pooling, see
-      minishop.text.training); on top of blocks q barely leaves zero in the few epochs before early
-      stopping, so it acts as the mean and its weights explain little.
+      scale, so the factor would only slow it down. It is meant for n_blocks=0 (a bag of embeddings);
+      on top of blocks q barely leaves zero in the few epochs before early stopping, so it acts as the
+      mean and its weights explain little (bench/README.md has the measurements).
 - pooling="max": the largest value of each feature over the real tokens (as in CNN sentence classifiers,
       Kim 2014; Collobert et al. 2011), so one strongly marked word can decide:
           pooled_d = max_t h_td  over the real tokens                                   (B, D)
@@ -63,15 +62,17 @@ class ReviewClassifier(Module):
     """Transformer encoder + pooling + linear head: ids (B, T) -> class logits (B, C)."""
 
     def __init__(self, vocab_size, n_classes, d_model=64, n_blocks=2, n_heads=4, max_len=64, dropout=0.1,
-                 pooling="mean", d_ff=None):
+                 pooling="mean", d_ff=None, norm_first=True):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"ReviewClassifier(pooling={pooling!r}): expected one of {POOLINGS}")
         self.config = dict(vocab_size=vocab_size, n_classes=n_classes, d_model=d_model, n_blocks=n_blocks,
-                           n_heads=n_heads, max_len=max_len, dropout=dropout, pooling=pooling, d_ff=d_ff)
+                           n_heads=n_heads, max_len=max_len, dropout=dropout, pooling=pooling, d_ff=d_ff,
+                           norm_first=norm_first)
         self.pooling = pooling
         self.encoder = Transformer(vocab_size, d_model, n_blocks, n_heads, max_len, dropout=dropout,
-                                   causal=False, norm_first=True, positional="learned", tie_weights=True, d_ff=d_ff)
+                                   causal=False, norm_first=norm_first, positional="learned", tie_weights=True,
+                                   d_ff=d_ff)
         if pooling == "attention":
             xp = backend.xp()
             self.pool_query = Parameter(xp.zeros((d_model,), dtype=backend.default_dtype()))  # q (D,)
@@ -109,8 +110,8 @@ class ReviewClassifier(Module):
     def explain(self, ids, padding):
         """(logits (B, C), [attention weights (B, H, T, T) of each block]) for a batch, in eval mode.
 
-        The same computation as forward() (a test checks the logits agree), unrolled so that each block's
-        attention weights can be kept: weights[b][batch, head, query, key].
+        The same computation as forward() (a test checks the logits agree), unrolled block by block so that
+        each block's attention weights can be kept: weights[b][batch, head, query, key].
         """
         ids, padding = backend.asarray(ids), backend.asarray(padding)
         encoder = self.encoder
@@ -121,12 +122,12 @@ class ReviewClassifier(Module):
         with no_grad():
             x = encoder.token_embedding(ids) + encoder.position_embedding.weight[:T]  # (B, T, D)
             for block in encoder.blocks:
-                # attended (B, T, D), weights (B, H, T, T)
-                attended, weights = block.attention(block.norm1(x), padding, need_weights=True)
-                x = x + attended
-                x = x + block.feed_forward(block.norm2(x))  # (B, T, D)
+                attention_input = block.norm1(x) if block.norm_first else x  # what the block's attention reads
+                _, weights = block.attention(attention_input, padding, need_weights=True)  # (B, H, T, T)
                 all_weights.append(weights.data)
-            logits = self.head(self.pool(encoder.final_norm(x), padding))  # (B, C)
+                x = block(x, key_padding_mask=padding)  # (B, T, D)
+            hidden = encoder.final_norm(x) if encoder.final_norm is not None else x  # post-LN has none
+            logits = self.head(self.pool(hidden, padding))  # (B, C)
         self.train(was_training)
         return logits, all_weights
 

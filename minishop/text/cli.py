@@ -10,11 +10,10 @@
 """
 
 import argparse
-from dataclasses import fields
 
+from minishop.config import add_config_flags, config_from_args
 from minishop.text import (ClassifierTaskConfig, LMTaskConfig, classify_texts, generate_text, load_classifier,
-                                 load_text_lm, train_classifier_on_file, train_classifier_on_shop,
-                                 train_description_lm)
+                           load_text_lm, train_description_lm, train_review_classifier)
 
 
 def add_text_commands(subparsers):
@@ -25,55 +24,22 @@ def add_text_commands(subparsers):
     _add_classify(subparsers)
 
 
-OPTION_HELP = {
-    "epochs": "passes over the training data", "vocab_size": "BPE vocabulary size (256 bytes + merges + specials)",
-    "d_model": "model width", "n_blocks": "transformer blocks", "n_heads": "attention heads (must divide d_model)",
-    "max_len": "longest sequence in tokens (longer texts are cut, and counted)", "batch_size": "examples per step",
-    "lr": "peak learning rate (AdamW, warm-up then cosine)", "dropout": "dropout probability",
-    "pooling": "'attention' (a learned weighting of the tokens), 'mean' or 'max' over tokens, 'mean+max' (both), "
-               "or 'cls' (the first token)",
-    "tokenizer": "'bpe' (byte-level BPE of --vocab-size ids) or 'words' (whole lower-cased words; for small files)",
-    "min_word_count": "with --tokenizer words: keep training words seen at least this often, the rest become <unk>",
-    "seed": "seeds the split, init, shuffling, dropout",
-    "word_dropout": "share of training tokens replaced by <unk> each epoch (regularises small files)",
-    "patience": "stop after this many epochs without a better validation macro-F1",
-    "average_from": "from this epoch on, validate and keep the running mean of the end-of-epoch weights "
-                    "(stochastic weight averaging; 0 = off)",
-}
-
-
-def _add_config_options(parser, config_class, names):
-    """--option flags for the chosen fields of a config dataclass, defaulting to its values."""
-    defaults = {f.name: f.default for f in fields(config_class)}
-    for name in names:
-        parser.add_argument("--" + name.replace("_", "-"), type=type(defaults[name]), default=defaults[name],
-                            help=OPTION_HELP[name])
-
-
-def _config_from(args, config_class):
-    return config_class(**{f.name: getattr(args, f.name) for f in fields(config_class) if hasattr(args, f.name)})
-
-
 # ---- the description LM --------------------------------------------------------------------------------
 
 def _add_train_lm(subparsers):
     parser = subparsers.add_parser(
         "train-lm", help="train the product-description language model on a shop catalog",
         description="Train a GPT-style LM on the shop's titles and descriptions; report validation perplexity "
-                    "next to unigram and bigram baselines on the same tokens, and print sample descriptions.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--out", default="runs/text-lm", help="run folder to write")
-    parser.add_argument("--shop", default=None, help="shop folder with products.csv; the bundled shop when omitted")
-    _add_config_options(parser, LMTaskConfig, ["epochs", "vocab_size", "d_model", "n_blocks", "n_heads", "max_len",
-                                               "batch_size", "lr", "dropout", "seed"])
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+                    "next to unigram and bigram baselines on the same tokens, and print sample descriptions. "
+                    "Settings: defaults < --config file < command-line options.")
+    add_config_flags(parser, LMTaskConfig, skip=("norm_first",))  # TextLM is pre-LN only
+    parser.add_argument("--out", default="runs/text-lm", help="run folder to write (default: runs/text-lm)")
     parser.set_defaults(func=run_train_lm)
 
 
 def run_train_lm(args):
-    """Train the LM and print perplexities and samples."""
-    results = train_description_lm(args.out, _config_from(args, LMTaskConfig), args.shop,
-                                   progress=not args.no_progress)
+    """Settings -> minishop.text.training.train_description_lm -> perplexities and samples."""
+    results = train_description_lm(args.out, config_from_args(LMTaskConfig, args))
     print(f"validation perplexity on {results['data']['tokens_valid']:,} tokens of "
           f"{results['data']['products_valid']} held-out products:")
     for name in ("model", "bigram", "unigram"):
@@ -115,32 +81,17 @@ def _add_train_classifier(subparsers):
     parser = subparsers.add_parser(
         "train-classifier", help="train a review classifier and compare it with bag-of-words",
         description="Train the transformer review classifier and a TF-IDF logistic-regression baseline on the "
-                    "same 80%% of the examples; score both on the same seeded 20%% held out, and write "
-                    "OUT/results.json. Without --data: the bundled shop's reviews (--target sentiment or rating).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--data", default=None, help="labelled file: text<TAB>label lines, or CSV with a header; the bundled shop's reviews when omitted")
-    parser.add_argument("--format", choices=("tsv", "csv"), default="tsv", help="format of --data")
-    parser.add_argument("--text-column", default="text", help="CSV column holding the text")
-    parser.add_argument("--label-column", default="label", help="CSV column holding the label")
-    parser.add_argument("--target", choices=("sentiment", "rating"), default="sentiment",
-                        help="label of the bundled shop's reviews (ignored with --data)")
-    parser.add_argument("--out", default="runs/classifier", help="run folder to write")
-    _add_config_options(parser, ClassifierTaskConfig, ["epochs", "tokenizer", "vocab_size", "min_word_count",
-                                                       "d_model", "n_blocks", "n_heads", "max_len", "batch_size",
-                                                       "lr", "dropout", "word_dropout", "pooling", "patience",
-                                                       "average_from", "seed"])
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+                    "same 70% of the examples; score both on the same seeded 20% held out, and write "
+                    "OUT/results.json. Without --data: the bundled shop's reviews (--target sentiment or rating). "
+                    "Settings: defaults < --config file < command-line options.")
+    add_config_flags(parser, ClassifierTaskConfig)
+    parser.add_argument("--out", default="runs/classifier", help="run folder to write (default: runs/classifier)")
     parser.set_defaults(func=run_train_classifier)
 
 
 def run_train_classifier(args):
-    """Train, then print the test accuracy and macro-F1 of the model and of bag-of-words."""
-    config = _config_from(args, ClassifierTaskConfig)
-    if args.data is None:
-        results = train_classifier_on_shop(args.out, args.target, config, progress=not args.no_progress)
-    else:
-        results = train_classifier_on_file(args.data, args.out, args.format, args.text_column, args.label_column,
-                                           config, progress=not args.no_progress)
+    """Settings -> minishop.text.training.train_review_classifier -> accuracy and macro-F1 of both models."""
+    results = train_review_classifier(args.out, config_from_args(ClassifierTaskConfig, args))
     print(f"held-out test: {results['data']['test']} examples, classes {results['model']['classes']}")
     print(f"  {'':12s} {'accuracy':>9s} {'macro-F1':>9s}")
     for name, label in (("model", "transformer"), ("bow", "bag-of-words")):

@@ -1,14 +1,18 @@
 """Training the two text tasks: the product-description LM and the review classifier.
 
-    from minishop.text import train_description_lm, load_text_lm, generate_text
-    results = train_description_lm("runs/lm")              # the bundled shop, a couple of minutes on a CPU
+    from minishop.text import LMTaskConfig, train_description_lm, load_text_lm, generate_text
+    results = train_description_lm("runs/lm", LMTaskConfig())   # the bundled shop, a couple of minutes on a CPU
     model, tokenizer = load_text_lm("runs/lm")
     print(generate_text(model, tokenizer, "category: electronics > headphones | brand: Zenith |", top_p=0.9))
 
-    from minishop.text import train_classifier_on_shop, load_classifier, classify_texts
-    results = train_classifier_on_shop("runs/sentiment", target="sentiment")
+    from minishop.text import ClassifierTaskConfig, train_review_classifier, load_classifier, classify_texts
+    results = train_review_classifier("runs/sentiment", ClassifierTaskConfig(target="sentiment"))
     model, tokenizer, classes = load_classifier("runs/sentiment")
     classify_texts(model, tokenizer, classes, ["The kettle broke after two days."])
+
+Each task reads top to bottom, each step entered once: the data (minishop.text.corpus, minishop.data.labelled),
+the tokenizer, the model, the training loop (minishop.train), the evaluation (minishop.eval.text_metrics),
+then the run folder (minishop.runs).
 
 The description LM: the catalog's products are split (seeded) into training and validation products; the BPE
 tokenizer is learned from the training products only, and the model, a unigram LM and a bigram LM are all
@@ -23,25 +27,24 @@ same functions, so results.json compares like with like:
 
 Small labelled files (about a thousand sentences) are where a transformer trained from scratch memorises its
 training set within a few epochs; word dropout (`drop_words`), whole-word tokens (`tokenizer="words"`),
-max pooling and weight averaging (`average_from`) are the options that help there (bench/README.md has
-the measurements).
+max pooling and weight averaging (`average_from`) are the options meant for them (bench/README.md has the
+measurements).
 
-A run folder holds best.ckpt / last.ckpt / metrics.jsonl (from minishop.train), tokenizer.json,
-task.json (what is needed to rebuild the model) and results.json.
+A run folder holds best.ckpt / last.ckpt / metrics.jsonl (from minishop.train), then tokenizer.json,
+task.json (what is needed to rebuild the model) and results.json (from minishop.runs.write_run).
 """
 
 import json
-import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
-from minishop import backend
+from minishop import backend, runs
+from minishop.config import ModelConfig, setting
 from minishop.data import labelled
 from minishop.eval import text_metrics
-from minishop.runs import load_run, write_json
 from minishop.tensor import no_grad
 from minishop.text import corpus
 from minishop.text.bow import BagOfWordsClassifier
-from minishop.text.classifier import RATING_CLASSES, SENTIMENT_CLASSES, ReviewClassifier, sentiment_of_rating
+from minishop.text.classifier import POOLINGS, RATING_CLASSES, SENTIMENT_CLASSES, ReviewClassifier, sentiment_of_rating
 from minishop.text.lm import TextLM
 from minishop.tokenizers import BPETokenizer
 from minishop.tokenizers.words import FORMAT as WORD_FORMAT
@@ -58,21 +61,30 @@ SAMPLE_PROMPTS = ("category: electronics > headphones | brand: Zenith |",
 
 
 @dataclass
-class LMTaskConfig:
+class LMTaskConfig(ModelConfig):
     """Sizes and training settings of the description LM (defaults: a couple of minutes on a laptop CPU)."""
 
-    vocab_size: int = 1024
     d_model: int = 128
     n_blocks: int = 3
     n_heads: int = 4
     max_len: int = 160  # the longest shop document is ~130 tokens: none is cut
     dropout: float = 0.1
+    shop: str = setting(None, "shop folder with products.csv (default: the bundled shop)")
+    vocab_size: int = setting(1024, "BPE vocabulary size (256 bytes + merges + specials)")
     epochs: int = 12
     batch_size: int = 16
     lr: float = 3e-3
     warmup_steps: int = 30
     valid_fraction: float = 0.1
     seed: int = 0
+    device: str = "numpy"
+    progress: bool = True
+
+    def train_config(self):
+        """The settings minishop.train.train() reads: AdamW, warm-up then cosine, best by perplexity."""
+        return TrainConfig(epochs=self.epochs, lr=self.lr, optimizer="adamw", weight_decay=0.01,
+                           warmup_steps=self.warmup_steps, schedule="cosine", monitor="perplexity", mode="min",
+                           seed=self.seed, progress=self.progress)
 
 
 def _loss_batches(sequences, batch_size, pad_id):
@@ -98,41 +110,36 @@ def evaluate_lm(model, sequences, pad_id, batch_size=32):
     return {"perplexity": text_metrics.perplexity(total, count), "loss": total / count}
 
 
-def train_description_lm(out_dir, config=None, shop_folder=None, progress=True):
-    """Train the LM on the shop catalog at `shop_folder` (default: bundled); write the run to `out_dir`.
+def train_description_lm(out_dir, config=None):
+    """Train the LM on the catalog of config.shop (default: the bundled shop); write the run to `out_dir`.
 
     Returns the results dict also saved as out_dir/results.json:
     {"model": {"perplexity", "loss"}, "unigram": {"perplexity"}, "bigram": {"perplexity", "lambda"},
      "data": {...counts...}, "samples": [{"prompt", "text"}, ...]}.
     """
     config = config or LMTaskConfig()
-    os.makedirs(out_dir, exist_ok=True)
-    items = corpus.shop_products(shop_folder)
+    if not config.norm_first:
+        raise ValueError("LMTaskConfig.norm_first=False (--post-ln): the description LM is pre-LN only")
+    items = corpus.shop_products(config.shop)
     valid_products, train_products = corpus.split_indices(len(items), [config.valid_fraction], config.seed)
     train_texts = corpus.product_documents(items.iloc[np.sort(train_products)])
     valid_texts = corpus.product_documents(items.iloc[np.sort(valid_products)])
 
     tokenizer = BPETokenizer.train(train_texts, config.vocab_size)
-    tokenizer.save(os.path.join(out_dir, "tokenizer.json"))
     pad_id = tokenizer.special_tokens["<pad>"]
     train_set = corpus.encode_texts(tokenizer, train_texts, config.max_len)
     valid_set = corpus.encode_texts(tokenizer, valid_texts, config.max_len)
 
-    unigram = text_metrics.UnigramLM(tokenizer.vocab_size).fit(train_set.sequences)
-    bigram = text_metrics.best_bigram(train_set.sequences, valid_set.sequences, tokenizer.vocab_size)
-
+    backend.set_backend(config.device)
     backend.manual_seed(config.seed)
     model = TextLM(tokenizer.vocab_size, config.d_model, config.n_blocks, config.n_heads, config.max_len,
                    config.dropout)
-    write_json(os.path.join(out_dir, "task.json"), {"task": "text-lm", "model": model.config, "train": asdict(config)})
-    train_config = TrainConfig(epochs=config.epochs, lr=config.lr, optimizer="adamw", weight_decay=0.01,
-                               warmup_steps=config.warmup_steps, schedule="cosine", monitor="perplexity",
-                               mode="min", seed=config.seed, progress=progress)
     run = train(model, _loss_batches(train_set.sequences, config.batch_size, pad_id),
-                lambda m, ids: m.loss(ids, pad_id), train_config,
-                evaluate=lambda m: evaluate_lm(m, valid_set.sequences, pad_id),
-                out_dir=out_dir)
+                lambda m, ids: m.loss(ids, pad_id), config.train_config(),
+                evaluate=lambda m: evaluate_lm(m, valid_set.sequences, pad_id), out_dir=out_dir)
 
+    unigram = text_metrics.UnigramLM(tokenizer.vocab_size).fit(train_set.sequences)
+    bigram = text_metrics.best_bigram(train_set.sequences, valid_set.sequences, tokenizer.vocab_size)
     results = {
         "model": evaluate_lm(model, valid_set.sequences, pad_id),
         "unigram": {"perplexity": unigram.perplexity(valid_set.sequences)},
@@ -148,13 +155,14 @@ def train_description_lm(out_dir, config=None, shop_folder=None, progress=True):
                      "text": generate_text(model, tokenizer, prompt, temperature=0.8, top_p=0.9, seed=i)}
                     for i, prompt in enumerate(SAMPLE_PROMPTS)],
     }
-    write_json(os.path.join(out_dir, "results.json"), results)
+    runs.write_run(out_dir, tokenizer=tokenizer, results=results,
+                   task={"task": "text-lm", "model": model.config, "train": asdict(config)})
     return results
 
 
 def load_text_lm(path):
     """(model, tokenizer) from a run folder, or from a checkpoint file inside one (default best.ckpt)."""
-    model, tokenizer, _ = load_run(path, "text-lm", TextLM)
+    model, tokenizer, _ = runs.load_run(path, "text-lm", TextLM)
     return model, tokenizer
 
 
@@ -172,31 +180,49 @@ def generate_text(model, tokenizer, prompt, max_new_tokens=100, greedy=False, te
 
 
 @dataclass
-class ClassifierTaskConfig:
-    """Sizes and training settings of the review classifier (defaults: about a minute on a laptop CPU for the
-    bundled shop, seconds for a 1,000-line file; see the module docstring for how they were chosen)."""
+class ClassifierTaskConfig(ModelConfig):
+    """Data, sizes and training settings of the review classifier (defaults: about a minute on a laptop CPU
+    for the bundled shop, seconds for a 1,000-line file; bench/README.md has how they compare)."""
 
-    tokenizer: str = "bpe"  # "bpe" (byte-level BPE of vocab_size ids) or "words" (see minishop.tokenizers.words)
-    vocab_size: int = 1000  # tokenizer="bpe" only
-    min_word_count: int = 1  # tokenizer="words": keep training words seen this often (2: 0.754 < 1: 0.775)
-    d_model: int = 64
-    n_blocks: int = 2
     n_heads: int = 4
     max_len: int = 64
     dropout: float = 0.1
-    word_dropout: float = 0.1  # share of a training review's tokens replaced by <unk> each time it is seen
-    pooling: str = "mean"  # BPE, 1,000-line files, 3 seeds: mean 0.735 (attention the same) > cls 0.725;
-    # with tokenizer="words" (seeds 5-9): mean+max 0.775 > mean 0.769 > max 0.764
+    data: str = setting(None, "labelled file: text<TAB>label lines, or CSV with a header (default: the shop's "
+                              "reviews)")
+    format: str = setting("tsv", "format of --data", choices=("tsv", "csv"))
+    text_column: str = setting("text", "CSV column holding the text")
+    label_column: str = setting("label", "CSV column holding the label")
+    shop: str = setting(None, "shop folder with reviews.jsonl, read without --data (default: the bundled shop)")
+    target: str = setting("sentiment", "label of the shop's reviews (ignored with --data)",
+                          choices=("sentiment", "rating"))
+    tokenizer: str = setting("bpe", "'bpe' (byte-level BPE of --vocab-size ids) or 'words' (whole lower-cased "
+                                    "words; for small files)", choices=("bpe", "words"))
+    vocab_size: int = setting(1000, "BPE vocabulary size (256 bytes + merges + specials)")
+    min_word_count: int = setting(1, "with --tokenizer words: keep training words seen at least this often, the "
+                                     "rest become <unk>")
+    word_dropout: float = setting(0.1, "share of training tokens replaced by <unk> each epoch (regularises small "
+                                       "files)")
+    pooling: str = setting("mean", "how the tokens become one vector: 'mean', 'max', 'mean+max' (both), "
+                                   "'attention' (a learned weighting) or 'cls' (the first token)", choices=POOLINGS)
     epochs: int = 20
     batch_size: int = 32
     lr: float = 1e-3
     warmup_steps: int = 30
-    label_smoothing: float = 0.0
+    label_smoothing: float = setting(0.0, "cross-entropy label smoothing")
     patience: int = 5
-    average_from: int = 0  # from this epoch on, validate and keep the mean of the end-of-epoch weights; 0 = off
-    test_fraction: float = 0.2
+    average_from: int = 0
+    test_fraction: float = setting(0.2, "share of the examples held out for the final test")
     valid_fraction: float = 0.1
     seed: int = 0
+    device: str = "numpy"
+    progress: bool = True
+
+    def train_config(self):
+        """The settings minishop.train.train() reads: AdamW, warm-up then cosine, best by macro-F1."""
+        return TrainConfig(epochs=self.epochs, lr=self.lr, optimizer="adamw", weight_decay=0.01,
+                           warmup_steps=self.warmup_steps, schedule="cosine", monitor="macro_f1", mode="max",
+                           patience=self.patience, average_from=self.average_from, seed=self.seed,
+                           progress=self.progress)
 
 
 @dataclass
@@ -264,92 +290,96 @@ def load_tokenizer(path):
     return WordVocab.load(path) if is_words else BPETokenizer.load(path)
 
 
-def train_classifier(texts, labels, class_names, out_dir, config=None, progress=True):
+def train_review_classifier(out_dir, config=None):
+    """Train on config.data (a labelled TSV/CSV file) or, without it, on the shop's reviews; see train_classifier."""
+    config = config or ClassifierTaskConfig()
+    texts, labels, classes, notes = load_labelled_texts(config)
+    return train_classifier(texts, labels, classes, out_dir, config, notes)
+
+
+def load_labelled_texts(config):
+    """(texts, integer labels, class names, notes for results.json) as config.data / config.target say.
+
+    The shop's reviews are labelled by config.target: "sentiment" (negative/neutral/positive) or
+    "rating" (1-5 stars); reviews without text are counted in the notes.
+    """
+    if config.data is not None:
+        data = labelled.load(config.data, config.format, config.text_column, config.label_column)
+        return data.texts, data.label_ids(), data.classes, {}
+    reviews = corpus.shop_reviews(config.shop)
+    if config.target == "sentiment":
+        labels, classes = [sentiment_of_rating(r) for r in reviews.ratings], SENTIMENT_CLASSES
+    elif config.target == "rating":
+        labels, classes = [r - 1 for r in reviews.ratings], RATING_CLASSES
+    else:
+        raise ValueError(f"ClassifierTaskConfig.target={config.target!r}: expected 'sentiment' or 'rating'")
+    return reviews.texts, labels, classes, {"reviews_without_text": reviews.without_text}
+
+
+def train_classifier(texts, labels, class_names, out_dir, config=None, notes=None, progress=None):
     """Train and compare the transformer and the bag-of-words model on (texts, integer labels).
 
     Writes out_dir/{best.ckpt, last.ckpt, metrics.jsonl, tokenizer.json, task.json, results.json} and
-    returns the results dict.
+    returns the results dict; `notes` (a dict) is added to its "data" part. progress, when given,
+    replaces config.progress (kept for the callers that pass it apart from the config).
     """
     config = config or ClassifierTaskConfig()
-    os.makedirs(out_dir, exist_ok=True)
+    config = config if progress is None else replace(config, progress=progress)
     labels = np.asarray(labels, dtype=np.int64)
     n_classes = len(class_names)
-    test, valid, training = corpus.split_indices(len(texts), [config.test_fraction, config.valid_fraction],
-                                                 config.seed)
-    if min(len(test), len(valid), len(training)) == 0:
-        raise ValueError(f"train_classifier: {len(texts)} examples are too few to split into train, "
-                         f"validation ({config.valid_fraction}) and test ({config.test_fraction}) parts")
+    parts = split_examples(len(texts), config)
     texts_of = lambda index: [texts[i] for i in index]  # noqa: E731
-
-    tokenizer = build_tokenizer(texts_of(training), config)
-    tokenizer.save(os.path.join(out_dir, "tokenizer.json"))
+    tokenizer = build_tokenizer(texts_of(parts["train"]), config)
     pad_id, unk_id = tokenizer.special_tokens["<pad>"], tokenizer.special_tokens["<unk>"]
     encoded = {name: corpus.encode_texts(tokenizer, texts_of(index), config.max_len, add_eos=False)
-               for name, index in (("train", training), ("valid", valid), ("test", test))}
+               for name, index in parts.items()}
 
+    backend.set_backend(config.device)
     backend.manual_seed(config.seed)
     model = ReviewClassifier(tokenizer.vocab_size, n_classes, config.d_model, config.n_blocks, config.n_heads,
-                             config.max_len, config.dropout, config.pooling)
-    write_json(os.path.join(out_dir, "task.json"),
-               {"task": "review-classifier", "model": model.config, "classes": list(class_names),
-                "train": asdict(config)})
+                             config.max_len, config.dropout, config.pooling, norm_first=config.norm_first)
 
     def evaluate(m):
         predicted = predict_proba(m, encoded["valid"].sequences, pad_id).argmax(axis=1)
-        return {"macro_f1": text_metrics.macro_f1(labels[valid], predicted, n_classes),
-                "accuracy": text_metrics.accuracy(labels[valid], predicted)}
+        return {"macro_f1": text_metrics.macro_f1(labels[parts["valid"]], predicted, n_classes),
+                "accuracy": text_metrics.accuracy(labels[parts["valid"]], predicted)}
 
-    train_config = TrainConfig(epochs=config.epochs, lr=config.lr, optimizer="adamw", weight_decay=0.01,
-                               warmup_steps=config.warmup_steps, schedule="cosine", monitor="macro_f1",
-                               mode="max", patience=config.patience, average_from=config.average_from,
-                               seed=config.seed, progress=progress)
     run = train(model,
-                lambda rng: _batches(encoded["train"].sequences, labels[training], config.batch_size, pad_id, rng,
+                lambda rng: _batches(encoded["train"].sequences, labels[parts["train"]], config.batch_size, pad_id, rng,
                                      config.word_dropout, unk_id),
                 lambda m, b: m.loss(b.ids, b.padding, b.labels, config.label_smoothing),
-                train_config, evaluate=evaluate, out_dir=out_dir)
+                config.train_config(), evaluate=evaluate, out_dir=out_dir)
 
     model_predicted = predict_proba(model, encoded["test"].sequences, pad_id).argmax(axis=1)
     bow = BagOfWordsClassifier(n_classes)
-    bow.fit(texts_of(training), labels[training], seed=config.seed)
-    bow_predicted = bow.predict(texts_of(test))
+    bow.fit(texts_of(parts["train"]), labels[parts["train"]], seed=config.seed)
+    test_labels = labels[parts["test"]]
     results = {
-        "model": text_metrics.classification_report(labels[test], model_predicted, class_names),
-        "bow": text_metrics.classification_report(labels[test], bow_predicted, class_names),
-        "data": {"examples": len(texts), "train": len(training), "valid": len(valid), "test": len(test),
+        "model": text_metrics.classification_report(test_labels, model_predicted, class_names),
+        "bow": text_metrics.classification_report(test_labels, bow.predict(texts_of(parts["test"])), class_names),
+        "data": {"examples": len(texts), **{name: len(index) for name, index in parts.items()},
                  "truncated": sum(e.truncated for e in encoded.values()), "max_len": config.max_len,
-                 "class_counts": np.bincount(labels, minlength=n_classes).tolist()},
+                 "class_counts": np.bincount(labels, minlength=n_classes).tolist(), **(notes or {})},
         "training": {"epochs_run": run.epochs_run, "best_epoch": run.best_epoch, "seconds": run.seconds},
     }
-    write_json(os.path.join(out_dir, "results.json"), results)
+    runs.write_run(out_dir, tokenizer=tokenizer, results=results,
+                   task={"task": "review-classifier", "model": model.config, "classes": list(class_names),
+                         "train": asdict(config)})
     return results
 
 
-def train_classifier_on_file(path, out_dir, format="tsv", text_column="text", label_column="label", config=None,
-                             progress=True):
-    """Load labelled texts from a TSV or CSV file (see minishop.data.labelled) and train_classifier on them."""
-    data = labelled.load(path, format, text_column, label_column)
-    return train_classifier(data.texts, data.label_ids(), data.classes, out_dir, config, progress)
-
-
-def train_classifier_on_shop(out_dir, target="sentiment", config=None, shop_folder=None, progress=True):
-    """Train on the shop's reviews: target "sentiment" (negative/neutral/positive) or "rating" (1-5 stars)."""
-    reviews = corpus.shop_reviews(shop_folder)
-    if target == "sentiment":
-        labels, classes = [sentiment_of_rating(r) for r in reviews.ratings], SENTIMENT_CLASSES
-    elif target == "rating":
-        labels, classes = [r - 1 for r in reviews.ratings], RATING_CLASSES
-    else:
-        raise ValueError(f"train_classifier_on_shop(target={target!r}): expected 'sentiment' or 'rating'")
-    results = train_classifier(reviews.texts, labels, classes, out_dir, config, progress)
-    results["data"]["reviews_without_text"] = reviews.without_text
-    write_json(os.path.join(out_dir, "results.json"), results)
-    return results
+def split_examples(n, config):
+    """{"train", "valid", "test"}: seeded index arrays of the n examples (config's fractions)."""
+    test, valid, training = corpus.split_indices(n, [config.test_fraction, config.valid_fraction], config.seed)
+    if min(len(test), len(valid), len(training)) == 0:
+        raise ValueError(f"train_classifier: {n} examples are too few to split into train, "
+                         f"validation ({config.valid_fraction}) and test ({config.test_fraction}) parts")
+    return {"train": training, "valid": valid, "test": test}
 
 
 def load_classifier(path):
     """(model, tokenizer, class names) from a run folder or a checkpoint file inside one."""
-    model, tokenizer, task = load_run(path, "review-classifier", ReviewClassifier, load_tokenizer)
+    model, tokenizer, task = runs.load_run(path, "review-classifier", ReviewClassifier, load_tokenizer)
     return model, tokenizer, task["classes"]
 
 
