@@ -147,13 +147,45 @@ def train(model, batches, loss_fn, config=None, evaluate=None, out_dir=None, res
     mode with the BEST weights when evaluate is given (else the last ones, or with average_from their mean).
     """
     config = config or TrainConfig()
-    if config.mode not in ("max", "min"):
-        raise ValueError(f"TrainConfig.mode={config.mode!r}: expected 'max' or 'min'")
-    np = backend.np
+    _check(config)
     backend.manual_seed(config.seed)
-    host_rng = np.random.default_rng(config.seed)
+    host_rng = backend.np.random.default_rng(config.seed)
     optimizer = make_optimizer(model, config)
     average = WeightAverage(model.parameters()) if config.average_from else None
+    state = _start(out_dir, resume, model, optimizer, average, host_rng)
+    saved = {"run": run_config or {}, "train": asdict(config)}  # stored in every checkpoint
+    started, steps_per_epoch, stopped_early = time.perf_counter(), None, False
+
+    while state["epoch"] < config.epochs and not stopped_early:
+        epoch = state["epoch"] + 1
+        model.train()
+        epoch_batches = batches(host_rng)
+        steps_per_epoch = steps_per_epoch or _steps_in(epoch_batches, config)
+        total_steps = config.epochs * (steps_per_epoch or 1)
+        record = _run_epoch(model, epoch_batches, loss_fn, optimizer, config, epoch, total_steps, out_dir)
+        if average is not None and epoch >= config.average_from:
+            average.update()  # θ̄ <- θ̄ + (θ - θ̄) / n with this epoch's weights
+            state["averaged"] = record["averaged_epochs"] = average.count
+        if evaluate is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
+            stopped_early = _validate(model, evaluate, average, state, record, epoch, config, out_dir, saved)
+        state["epoch"] = epoch
+        state["history"].append(record)
+        _save_epoch(out_dir, model, optimizer, average, state, host_rng, record, saved)
+        _report(config, record, state, stopped_early)
+
+    _hand_back(model, evaluate, average, state, out_dir)
+    return TrainResult(history=state["history"], best_metric=state["best_metric"], best_epoch=state["best_epoch"],
+                       epochs_run=state["epoch"], stopped_early=stopped_early,
+                       seconds=time.perf_counter() - started, out_dir=out_dir)
+
+
+def _check(config):
+    if config.mode not in ("max", "min"):
+        raise ValueError(f"TrainConfig.mode={config.mode!r}: expected 'max' or 'min'")
+
+
+def _start(out_dir, resume, model, optimizer, average, host_rng):
+    """The training state of a fresh run, or of out_dir/last.ckpt when resuming; rewrites the log to match."""
     state = {"epoch": 0, "best_metric": float("nan"), "best_epoch": 0, "bad_evals": 0, "averaged": 0,
              "history": []}
     if out_dir is not None:
@@ -161,65 +193,68 @@ def train(model, batches, loss_fn, config=None, evaluate=None, out_dir=None, res
         if resume and os.path.exists(os.path.join(out_dir, LAST)):
             state = _resume(out_dir, model, optimizer, average, host_rng)
         _write_log(out_dir, state["history"])  # the log matches the restored history exactly
+    return state
 
-    def checkpoint_config():
-        return {"run": run_config or {}, "train": asdict(config)}
 
-    started = time.perf_counter()
-    steps_per_epoch = None
-    stopped_early = False
-    while state["epoch"] < config.epochs and not stopped_early:
-        epoch = state["epoch"] + 1
-        model.train()
-        epoch_batches = batches(host_rng)
-        if steps_per_epoch is None and hasattr(epoch_batches, "__len__"):
-            steps_per_epoch = len(epoch_batches)
-        if steps_per_epoch is None and config.schedule == "cosine":
-            raise ValueError("TrainConfig.schedule='cosine' needs the number of steps: make batches(rng) return "
-                             "a list (or anything with len()), not a generator")
-        total_steps = config.epochs * (steps_per_epoch or 1)
-        record = _run_epoch(model, epoch_batches, loss_fn, optimizer, config, epoch, total_steps, out_dir)
-        if average is not None and epoch >= config.average_from:
-            average.update()  # θ̄ <- θ̄ + (θ - θ̄) / n with this epoch's weights
-            state["averaged"] = record["averaged_epochs"] = average.count
-        if evaluate is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
-            # what is validated and saved as best: the averaged weights once there are any, else the raw ones
-            with average.applied() if average is not None else nullcontext():
-                metrics = evaluate(model)
-                record.update({f"valid_{name}": value for name, value in metrics.items()})
-                value = float(metrics[config.monitor]) if config.monitor in metrics else _missing(config, metrics)
-                if _improved(value, state["best_metric"], config.mode):
-                    state.update(best_metric=value, best_epoch=epoch, bad_evals=0)
-                    if out_dir is not None:
-                        save_checkpoint(os.path.join(out_dir, BEST), model, None,
-                                        dict(checkpoint_config(), epoch=epoch, metrics=metrics))
-                else:
-                    state["bad_evals"] += 1
-                    stopped_early = 0 < config.patience <= state["bad_evals"]
-        state["epoch"] = epoch
-        state["history"].append(record)
+def _steps_in(epoch_batches, config):
+    """Optimizer steps per epoch (the cosine schedule needs them), or None for a generator of batches."""
+    if hasattr(epoch_batches, "__len__"):
+        return len(epoch_batches)
+    if config.schedule == "cosine":
+        raise ValueError("TrainConfig.schedule='cosine' needs the number of steps: make batches(rng) return "
+                         "a list (or anything with len()), not a generator")
+    return None
+
+
+# ---- validation and early stopping, checkpoints, the handed-back weights ---------------------------
+
+def _validate(model, evaluate, average, state, record, epoch, config, out_dir, saved):
+    """Validate, keep best.ckpt and count evaluations without improvement; returns True to stop early.
+
+    What is validated and saved as best: the averaged weights once there are any, else the raw ones.
+    """
+    with average.applied() if average is not None else nullcontext():
+        metrics = evaluate(model)
+        record.update({f"valid_{name}": value for name, value in metrics.items()})
+        value = float(metrics[config.monitor]) if config.monitor in metrics else _missing(config, metrics)
+        if not _improved(value, state["best_metric"], config.mode):
+            state["bad_evals"] += 1
+            return 0 < config.patience <= state["bad_evals"]
+        state.update(best_metric=value, best_epoch=epoch, bad_evals=0)
         if out_dir is not None:
-            if state["averaged"]:
-                with average.applied():  # written before last.ckpt, whose train_state counts it
-                    save_checkpoint(os.path.join(out_dir, AVERAGE), model, None, {"averaged": average.count})
-            saved_state = dict(state, rng=_rng_state(host_rng))
-            save_checkpoint(os.path.join(out_dir, LAST), model, optimizer,
-                            dict(checkpoint_config(), train_state=saved_state))
-            _append_log(out_dir, record)
-        if config.progress:
-            tqdm.write(_summary(record))
-        if stopped_early and config.progress:
-            tqdm.write(f"early stop: no {config.monitor} improvement in {config.patience} evaluations; "
-                       f"best {state['best_metric']:.4f} at epoch {state['best_epoch']}")
+            save_checkpoint(os.path.join(out_dir, BEST), model, None, dict(saved, epoch=epoch, metrics=metrics))
+    return False
 
+
+def _save_epoch(out_dir, model, optimizer, average, state, host_rng, record, saved):
+    """Write the running mean, last.ckpt (weights, optimizer, state, RNGs) and the epoch's log line."""
+    if out_dir is None:
+        return
+    if state["averaged"]:
+        with average.applied():  # written before last.ckpt, whose train_state counts it
+            save_checkpoint(os.path.join(out_dir, AVERAGE), model, None, {"averaged": average.count})
+    saved_state = dict(state, rng=_rng_state(host_rng))
+    save_checkpoint(os.path.join(out_dir, LAST), model, optimizer, dict(saved, train_state=saved_state))
+    _append_log(out_dir, record)
+
+
+def _report(config, record, state, stopped_early):
+    """One line per epoch (and one for an early stop) above the progress bar."""
+    if not config.progress:
+        return
+    tqdm.write(_summary(record))
+    if stopped_early:
+        tqdm.write(f"early stop: no {config.monitor} improvement in {config.patience} evaluations; "
+                   f"best {state['best_metric']:.4f} at epoch {state['best_epoch']}")
+
+
+def _hand_back(model, evaluate, average, state, out_dir):
+    """Leave the model in eval mode with the best weights (or, with no validation, the averaged ones)."""
     if evaluate is not None and out_dir is not None and state["best_epoch"] > 0:
-        load_checkpoint(os.path.join(out_dir, BEST), model)  # hand back the best weights
+        load_checkpoint(os.path.join(out_dir, BEST), model)
     elif average is not None:
-        average.assign()  # no validation to choose by: hand back the averaged weights
+        average.assign()
     model.eval()
-    return TrainResult(history=state["history"], best_metric=state["best_metric"], best_epoch=state["best_epoch"],
-                       epochs_run=state["epoch"], stopped_early=stopped_early,
-                       seconds=time.perf_counter() - started, out_dir=out_dir)
 
 
 def _resume(out_dir, model, optimizer, average, host_rng):
@@ -240,6 +275,8 @@ def _resume(out_dir, model, optimizer, average, host_rng):
     return state
 
 
+# ---- one epoch, one step -------------------------------------------------------------------------
+
 def _run_epoch(model, epoch_batches, loss_fn, optimizer, config, epoch, total_steps, out_dir):
     """One pass over the batches; returns the epoch's record (mean loss, lr, speed)."""
     total_loss, n_steps, n_examples = 0.0, 0, 0
@@ -248,22 +285,10 @@ def _run_epoch(model, epoch_batches, loss_fn, optimizer, config, epoch, total_st
                leave=False, unit="step")
     for batch in bar:
         optimizer.lr = learning_rate(config, optimizer.step_count, total_steps)
-        optimizer.zero_grad()
-        loss = loss_fn(model, batch)
-        value = float(loss.item())
+        value = _step(model, batch, loss_fn, optimizer, config)
         if not math.isfinite(value):
             bar.close()
-            where = (f"{os.path.join(out_dir, LAST)} still holds the last good epoch ({epoch - 1})"
-                     if out_dir is not None and epoch > 1 else "no checkpoint was written")
-            raise TrainingDiverged(
-                f"training loss became {value} at epoch {epoch}, step {n_steps + 1} "
-                f"(lr {optimizer.lr:.3g}); stopped. {where}. Try a lower learning rate, more warm-up, "
-                "or gradient clipping."
-            )
-        loss.backward()
-        if config.clip_grad_norm:
-            clip_grad_norm(model.parameters(), config.clip_grad_norm)
-        optimizer.step()
+            raise _diverged(value, epoch, n_steps + 1, optimizer.lr, out_dir)
         total_loss += value
         n_steps += 1
         n_examples += len(batch) if hasattr(batch, "__len__") else 1
@@ -274,6 +299,32 @@ def _run_epoch(model, epoch_batches, loss_fn, optimizer, config, epoch, total_st
     return {"epoch": epoch, "step": optimizer.step_count, "train_loss": total_loss / max(n_steps, 1),
             "lr": optimizer.lr, "seconds": seconds, "steps_per_s": n_steps / max(seconds, 1e-9),
             "examples_per_s": n_examples / max(seconds, 1e-9)}
+
+
+def _step(model, batch, loss_fn, optimizer, config):
+    """One optimizer step: loss, backward, clip, update. Returns the loss (a non-finite one skips the update).
+
+    With several workers (data parallelism), this is where their gradients would be averaged: after
+    backward, before clipping, so that every worker clips and steps with the same gradient.
+    """
+    optimizer.zero_grad()
+    loss = loss_fn(model, batch)
+    value = float(loss.item())
+    if not math.isfinite(value):
+        return value
+    loss.backward()
+    if config.clip_grad_norm:
+        clip_grad_norm(model.parameters(), config.clip_grad_norm)
+    optimizer.step()
+    return value
+
+
+def _diverged(value, epoch, step, lr, out_dir):
+    """The TrainingDiverged error for a non-finite loss, saying what is still on disk."""
+    where = (f"{os.path.join(out_dir, LAST)} still holds the last good epoch ({epoch - 1})"
+             if out_dir is not None and epoch > 1 else "no checkpoint was written")
+    return TrainingDiverged(f"training loss became {value} at epoch {epoch}, step {step} (lr {lr:.3g}); stopped. "
+                            f"{where}. Try a lower learning rate, more warm-up, or gradient clipping.")
 
 
 def _summary(record):
