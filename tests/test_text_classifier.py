@@ -51,10 +51,11 @@ def test_padding_does_not_change_the_prediction(float64, pooling):
     np.testing.assert_allclose(model(longer_ids, longer_padding).data, model(ids, padding).data, atol=1e-12)
 
 
-@pytest.mark.parametrize("pooling", ["mean", "cls"])
-def test_explain_gives_the_forward_logits_and_proper_attention(float64, pooling):
+@pytest.mark.parametrize("pooling, norm_first", [("mean", True), ("cls", True), ("mean", False)])
+def test_explain_gives_the_forward_logits_and_proper_attention(float64, pooling, norm_first):
     minishop.manual_seed(3)
-    model = ReviewClassifier(VOCAB, CLASSES, d_model=8, n_blocks=3, n_heads=4, max_len=9, dropout=0.2, pooling=pooling)
+    model = ReviewClassifier(VOCAB, CLASSES, d_model=8, n_blocks=3, n_heads=4, max_len=9, dropout=0.2, pooling=pooling,
+                             norm_first=norm_first)
     ids, padding, _ = _batch(seed=4)
     logits, weights = model.explain(ids, padding)
     assert model.training  # explain() restores the mode it found
