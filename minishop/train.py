@@ -34,6 +34,11 @@ With an out_dir it keeps:
 
 A loss that becomes NaN or infinite stops training with TrainingDiverged; last.ckpt then still holds the
 last good epoch.
+
+Started on several processes (mpiexec, minishop.distributed), the same call trains data-parallel: every
+rank builds the same global batches, computes the gradient of its share of each, and the shares are combined
+into the whole batch's gradient before clipping and the step; rank 0 alone writes the run folder and shows
+progress. The batch size is the global one, so 1 and N ranks take the same steps.
 """
 
 import json
@@ -41,11 +46,11 @@ import math
 import os
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from tqdm.auto import tqdm
 
-from minishop import backend
+from minishop import backend, distributed
 from minishop.checkpoint import load_checkpoint, save_checkpoint
 from minishop.optim import Adam, AdamW, WeightAverage, clip_grad_norm, warmup_cosine
 
@@ -148,8 +153,11 @@ def train(model, batches, loss_fn, config=None, evaluate=None, out_dir=None, res
     """
     config = config or TrainConfig()
     _check(config)
+    comm = distributed.world()  # one process, or one rank of several (minishop.distributed): rank 0 alone writes
+    config = config if comm.rank == 0 else replace(config, progress=False)
     backend.manual_seed(config.seed)
-    host_rng = backend.np.random.default_rng(config.seed)
+    host_rng = backend.np.random.default_rng(config.seed)  # the same on every rank: all agree on every batch
+    distributed.broadcast_parameters(model.parameters(), comm)  # every replica starts from rank 0's weights
     optimizer = make_optimizer(model, config)
     average = WeightAverage(model.parameters()) if config.average_from else None
     state = _start(out_dir, resume, model, optimizer, average, host_rng)
@@ -159,6 +167,8 @@ def train(model, batches, loss_fn, config=None, evaluate=None, out_dir=None, res
     while state["epoch"] < config.epochs and not stopped_early:
         epoch = state["epoch"] + 1
         model.train()
+        if comm.world_size > 1:  # dropout masks: different on each rank, reproducible for a given rank count
+            backend.manual_seed(distributed.rank_seed(config.seed, comm.rank, epoch))
         epoch_batches = batches(host_rng)
         steps_per_epoch = steps_per_epoch or _steps_in(epoch_batches, config)
         total_steps = config.epochs * (steps_per_epoch or 1)
@@ -173,6 +183,7 @@ def train(model, batches, loss_fn, config=None, evaluate=None, out_dir=None, res
         _save_epoch(out_dir, model, optimizer, average, state, host_rng, record, saved)
         _report(config, record, state, stopped_early)
 
+    comm.barrier()  # rank 0 has written best.ckpt before any rank reads it
     _hand_back(model, evaluate, average, state, out_dir)
     return TrainResult(history=state["history"], best_metric=state["best_metric"], best_epoch=state["best_epoch"],
                        epochs_run=state["epoch"], stopped_early=stopped_early,
@@ -192,8 +203,14 @@ def _start(out_dir, resume, model, optimizer, average, host_rng):
         os.makedirs(out_dir, exist_ok=True)
         if resume and os.path.exists(os.path.join(out_dir, LAST)):
             state = _resume(out_dir, model, optimizer, average, host_rng)
-        _write_log(out_dir, state["history"])  # the log matches the restored history exactly
+        if _writes(out_dir):
+            _write_log(out_dir, state["history"])  # the log matches the restored history exactly
     return state
+
+
+def _writes(out_dir):
+    """Whether this process writes the run folder: it has one, and it is the only or the first rank."""
+    return out_dir is not None and distributed.world().rank == 0
 
 
 def _steps_in(epoch_batches, config):
@@ -221,14 +238,14 @@ def _validate(model, evaluate, average, state, record, epoch, config, out_dir, s
             state["bad_evals"] += 1
             return 0 < config.patience <= state["bad_evals"]
         state.update(best_metric=value, best_epoch=epoch, bad_evals=0)
-        if out_dir is not None:
+        if _writes(out_dir):
             save_checkpoint(os.path.join(out_dir, BEST), model, None, dict(saved, epoch=epoch, metrics=metrics))
     return False
 
 
 def _save_epoch(out_dir, model, optimizer, average, state, host_rng, record, saved):
     """Write the running mean, last.ckpt (weights, optimizer, state, RNGs) and the epoch's log line."""
-    if out_dir is None:
+    if not _writes(out_dir):
         return
     if state["averaged"]:
         with average.applied():  # written before last.ckpt, whose train_state counts it
@@ -304,19 +321,35 @@ def _run_epoch(model, epoch_batches, loss_fn, optimizer, config, epoch, total_st
 def _step(model, batch, loss_fn, optimizer, config):
     """One optimizer step: loss, backward, clip, update. Returns the loss (a non-finite one skips the update).
 
-    With several workers (data parallelism), this is where their gradients would be averaged: after
-    backward, before clipping, so that every worker clips and steps with the same gradient.
+    With several ranks (data parallelism), the ranks' gradients are combined after backward and before
+    clipping, so that every rank clips and steps with the same gradient, that of the whole batch.
     """
-    optimizer.zero_grad()
-    loss = loss_fn(model, batch)
-    value = float(loss.item())
+    value = _gradients(model, batch, loss_fn, optimizer)
     if not math.isfinite(value):
         return value
-    loss.backward()
     if config.clip_grad_norm:
         clip_grad_norm(model.parameters(), config.clip_grad_norm)
     optimizer.step()
     return value
+
+
+def _gradients(model, batch, loss_fn, optimizer):
+    """Zero the gradients, then leave in them the gradient of the whole batch's loss; returns that loss.
+
+    With several ranks, this rank computes its part of the batch, and allreduce_gradients combines the
+    parts (minishop.distributed explains why the result is the whole batch's gradient). A non-finite loss
+    skips backward; it makes the combined loss non-finite too, so every rank stops at the same step.
+    """
+    comm = distributed.world()
+    optimizer.zero_grad()
+    part, weight = (batch, 1) if comm.world_size == 1 else distributed.shard_batch(batch, comm.rank, comm.world_size)
+    value = 0.0
+    if weight:  # a rank whose part is empty (a short last batch) adds zeros
+        loss = loss_fn(model, part)
+        value = float(loss.item())
+        if math.isfinite(value):
+            loss.backward()
+    return distributed.allreduce_gradients(model.parameters(), weight, value, comm)
 
 
 def _diverged(value, epoch, step, lr, out_dir):
