@@ -26,7 +26,7 @@ if str(REPO_ROOT) not in sys.path:  # `lessons` is a package at the repository's
     sys.path.insert(0, str(REPO_ROOT))
 
 from lessons import checks  # noqa: E402
-from lessons.checks import lesson07, lesson08  # noqa: E402
+from lessons.checks import lesson07, lesson08, lesson09  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -270,3 +270,56 @@ def test_a_passing_piece_is_saved_and_used(capsys):
     assert "using your layer_norm" in capsys.readouterr().out
     x = np.random.default_rng(0).standard_normal((2, 3, 4))
     np.testing.assert_allclose(chosen(x, np.ones(4), np.zeros(4)), layer_norm(x, np.ones(4), np.zeros(4)))
+
+
+# ------------------------------------------------------------------------------------------- lesson 9
+
+
+def metrics_at_k(ranks, k, log_offset=1, cut=True):
+    ranks = np.asarray(ranks, dtype=float)
+    hit = ranks <= k if cut else np.ones(len(ranks), dtype=bool)
+    return np.array([hit.mean(), np.where(hit, 1 / np.log2(ranks + log_offset), 0).mean(),
+                     np.where(hit, 1 / ranks, 0).mean()])
+
+
+def pessimistic_ranks(scores, targets, candidates, ties_count=True):
+    target_scores = scores[np.arange(len(targets)), targets]
+    beats = scores >= target_scores[:, None] if ties_count else scores > target_scores[:, None]
+    return 1 + (beats & candidates).sum(axis=1)
+
+
+def _shop_train(n_users=60, n_items=25, seed=9):
+    rng = np.random.default_rng(seed)
+    return {u: list(rng.integers(1, n_items + 1, size=rng.integers(3, 9))) for u in range(n_users)}, n_items
+
+
+def transitions_from(a, train, n_items=25, direct=True):
+    counts = np.zeros(n_items + 1, dtype=np.int64)
+    for items in train.values():
+        for i, previous in enumerate(items[:-1]):
+            if previous == a:
+                for following in (items[i + 1:i + 2] if direct else items[i + 1:]):
+                    counts[following] += 1
+    return counts
+
+
+def test_lesson09_checks_accept_right_answers(capsys):
+    train, n_items = _shop_train()
+    assert lesson09.check_metrics_at_k(metrics_at_k)
+    assert lesson09.check_pessimistic_ranks(pessimistic_ranks)
+    assert lesson09.check_transitions_from(transitions_from, train, n_items)
+    assert lesson09.check_expected_sampled_rank(lambda r, n, m=100: 1 + m * (r - 1) / n)
+    assert lesson09.check_quiz({1: "c", 2: "b", 3: "a", 4: "b"})
+    assert capsys.readouterr().out.count("Correct!") == 5
+
+
+def test_lesson09_checks_reject_classic_mistakes():
+    train, n_items = _shop_train()
+    with np.errstate(divide="ignore"):  # log2(r): a hit at rank 1 is worth 1/0
+        _rejects(lesson09.check_metrics_at_k, lambda r, k: metrics_at_k(r, k, log_offset=0))
+    _rejects(lesson09.check_metrics_at_k, lambda r, k: metrics_at_k(r, k, cut=False))  # no cut-off at k
+    _rejects(lesson09.check_pessimistic_ranks, lambda *args: pessimistic_ranks(*args, ties_count=False))
+    _rejects(lesson09.check_transitions_from, lambda a, t: transitions_from(a, t, direct=False), train, n_items)
+    _rejects(lesson09.check_expected_sampled_rank, lambda r, n, m=100: 1 + m * r / n)  # r instead of r - 1
+    _rejects(lesson09.check_expected_sampled_rank, lambda r, n, m=100: m * (r - 1) / n)  # forgets the 1
+    _rejects(lesson09.check_quiz, {1: "a", 2: "b", 3: "a", 4: "b"})  # the optimistic constant scorer
