@@ -9,10 +9,8 @@ first copies minishop's weights into it and checks that both compute the same lo
 process, alternating blocks of steps, on the same batches (built by the same host-side pipeline inside the
 timed step); we report the median steps/s of each and the ratio. (bench/train_step.py times the bare step.)
 
-    python bench/recommender_throughput.py                 # Amazon Games histories, BCE and CE
-    python bench/recommender_throughput.py --loss bce --rounds 4
-    OPENBLAS_NUM_THREADS=1 python bench/recommender_throughput.py --threads 1   # on a machine shared with
-                                                        # other jobs: 2-thread BLAS spin-waits and collapses
+    python bench/recommender_throughput.py                 # Amazon Games histories, BCE and CE, 1 thread each
+    python bench/recommender_throughput.py --loss bce --rounds 4 --threads 2   # both frameworks on 2 threads
 
 Data: --data, else $MINISHOP_AMAZON_GAMES, else ../shared/data/amazon-games.txt; skipped with a message if absent.
 """
@@ -145,7 +143,8 @@ def main():
     parser.add_argument("--loss", choices=["bce", "ce", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=6, help="alternating blocks of steps per framework")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per block")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument("--threads", type=int, default=1, help="threads for BOTH frameworks, pinned in code "
+                        "(torch.set_num_threads/set_num_interop_threads, threadpoolctl for BLAS and OpenMP); default 1")
     args = parser.parse_args()
     path = args.data or os.environ.get("MINISHOP_AMAZON_GAMES") or os.path.join(
         REPO, "..", "shared", "data", "amazon-games.txt")
@@ -156,12 +155,14 @@ def main():
     import torch
     import minishop
     from minishop.recsys.objectives import make_batch
+    minishop.backend.tune_malloc()  # for both frameworks: they train in this one process
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    from torch_reference import pin_threads
+
+    threads_line = pin_threads(args.threads)
     histories, n_items = load_train_histories(path)
     print(f"Amazon Games: {len(histories)} training histories, {n_items} items; batch {BATCH}, {SIZES}")
-    print(f"threads: torch {torch.get_num_threads()}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
+    print(f"torch {torch.__version__}, numpy {np.__version__}; {threads_line}")
     for loss_name in (["bce", "ce"] if args.loss == "both" else [args.loss]):
         source, minishop_step = minishop_trainer(n_items, loss_name)
         torch_model, torch_loss, torch_step = torch_trainer(n_items, loss_name, source)

@@ -7,8 +7,33 @@ and (drop_attention_output=True, as minishop.nn.TransformerBlock's default) on t
 SequentialRecommender, like SASRec, leaves the attention output undropped (drop_attention_output=False).
 """
 
+import os
+
 import torch
 import torch.nn.functional as TF
+
+_limits = []  # keeps the threadpoolctl limiter alive for the whole process
+
+
+def pin_threads(n):
+    """Run BOTH frameworks on exactly n threads, set in code whatever the environment says.
+
+    PyTorch: torch.set_num_threads (intra-op) and set_num_interop_threads (inter-op, settable once).
+    NumPy: threadpoolctl caps every BLAS and OpenMP pool loaded in the process (OpenBLAS under NumPy,
+    libgomp under torch). Environment variables alone are not enough: with OPENBLAS_NUM_THREADS=1
+    exported, torch still starts with one thread per core. Returns a line describing the pools, to print.
+    """
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    torch.set_num_threads(n)
+    try:
+        torch.set_num_interop_threads(n)
+    except RuntimeError:  # already set, or parallel work already started: report what it is
+        pass
+    _limits.append(threadpool_limits(limits=n))
+    pools = ", ".join(f"{pool['internal_api']} {pool['num_threads']}" for pool in threadpool_info())
+    return (f"threads: torch intra-op {torch.get_num_threads()}, inter-op {torch.get_num_interop_threads()}; "
+            f"{pools}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
 
 
 class PreLNBlock(torch.nn.Module):

@@ -14,12 +14,12 @@ we report the median time per step of each. Memory: each framework trains alone 
 reports its peak resident set size (VmHWM) and its RSS just before training (after imports and data), so the
 difference is what training itself needed. Both processes get the same glibc malloc settings (see set_malloc).
 
-    python bench/train_step.py                 # both losses, timing + memory
+    python bench/train_step.py                 # both losses, timing + memory, both frameworks on 1 thread
+    python bench/train_step.py --threads 2     # both on 2 threads
     python bench/train_step.py --profile       # where minishop's BCE step spends its time (cProfile)
 """
 
 import argparse
-import ctypes
 import json
 import os
 import statistics
@@ -36,15 +36,11 @@ CONFIG = dict(vocab_size=23716, d_model=50, n_blocks=2, n_heads=1, max_len=50, b
 
 
 def set_malloc():
-    """The same glibc settings `import minishop` applies (minishop/_malloc.py), for both frameworks: keep freed
-    blocks >= 1 MB in the heap instead of returning them to the kernel, and never mmap (see shared/PERFORMANCE.md)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4
-    return (bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
-            and bool(libc.mallopt(M_MMAP_MAX, 0)))
+    """minishop.backend.tune_malloc(), applied for both frameworks: keep freed blocks >= 1 MB in the heap
+    instead of returning them to the kernel, and never mmap (see shared/PERFORMANCE.md)."""
+    from minishop.backend import tune_malloc
+
+    return tune_malloc()
 
 
 def rss_mb():
@@ -98,6 +94,7 @@ def minishop_step_factory(loss_name):
     import minishop
     from minishop import nn, optim
     import minishop.functional as F
+    from minishop.fused_cross_entropy import linear_cross_entropy
 
     minishop.manual_seed(0)
     model = nn.Transformer(CONFIG["vocab_size"], CONFIG["d_model"], CONFIG["n_blocks"], CONFIG["n_heads"],
@@ -117,7 +114,7 @@ def minishop_step_factory(loss_name):
             loss = (F.binary_cross_entropy_with_logits(pos, np.ones(len(real), np.float32))
                     + F.binary_cross_entropy_with_logits(neg, np.zeros(len(real), np.float32)))
         else:
-            loss = F.cross_entropy(model.logits(hidden), positives.reshape(-1)[real])  # (N, V) scores
+            loss = linear_cross_entropy(hidden, items, positives.reshape(-1)[real])  # fused: no (N, V) scores
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -208,9 +205,9 @@ def memory_worker(framework, loss_name, data, n_steps):
     print(json.dumps({"before_mb": before, "peak_mb": peak_rss_mb()}))
 
 
-def measure_memory(framework, loss_name, data, n_steps):
+def measure_memory(framework, loss_name, data, n_steps, threads):
     command = [sys.executable, os.path.abspath(__file__), "--memory-worker", framework, "--loss", loss_name,
-               "--data", data or "", "--memory-steps", str(n_steps)]
+               "--data", data or "", "--memory-steps", str(n_steps), "--threads", str(threads)]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -239,18 +236,15 @@ def main():
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps per framework first")
     parser.add_argument("--memory-steps", type=int, default=5, help="steps run by each memory subprocess")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
-    parser.add_argument("--threads", type=int, help="BLAS/OpenMP threads for BOTH frameworks (sets "
-                        "OPENBLAS_NUM_THREADS and OMP_NUM_THREADS and restarts; default: the libraries' own choice)")
+    parser.add_argument("--threads", type=int, default=1, help="threads for BOTH frameworks, pinned in code "
+                        "(torch.set_num_threads/set_num_interop_threads, threadpoolctl for BLAS and OpenMP); default 1")
     parser.add_argument("--profile", action="store_true", help="cProfile minishop's step instead of comparing")
     parser.add_argument("--memory-worker", choices=list(FACTORIES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     losses = ["bce", "ce"] if args.loss == "both" else [args.loss]
-    if args.threads and os.environ.get("OPENBLAS_NUM_THREADS") != str(args.threads):
-        # thread pools are sized when numpy/torch load, so restart with the setting in the environment
-        threads = str(args.threads)
-        os.environ.update(OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-        os.execv(sys.executable, [sys.executable] + sys.argv)
+    from torch_reference import pin_threads
 
+    threads_line = pin_threads(args.threads)  # before any work, in this process and in each memory worker
     if args.memory_worker:
         return memory_worker(args.memory_worker, losses[0], args.data, args.memory_steps)
     malloc_set = set_malloc()
@@ -264,19 +258,15 @@ def main():
         return profile_minishop(losses[0], batches, n_steps=args.rounds * args.steps)
 
     import torch
-    if os.getloadavg()[0] > os.cpu_count() and not args.threads:
-        print(f"warning: load average {os.getloadavg()[0]:.1f} exceeds {os.cpu_count()} CPUs; multi-threaded BLAS "
-              "collapses when oversubscribed (both frameworks): consider --threads 1")
-    print(f"torch {torch.__version__} ({torch.get_num_threads()} threads); numpy {np.__version__} "
-          f"(OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}); float32 in both; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"torch {torch.__version__}, numpy {np.__version__}, float32 in both; {threads_line}")
     for loss_name in losses:
         seconds = time_interleaved(loss_name, batches, args.rounds, args.steps, args.warmup)
         ours, theirs = 1 / seconds["minishop"], 1 / seconds["torch"]
         line = (f"{loss_name:>3}: minishop {ours:6.2f} steps/s ({seconds['minishop'] * 1e3:6.1f} ms)   "
                 f"torch {theirs:6.2f} steps/s ({seconds['torch'] * 1e3:6.1f} ms)   ratio {ours / theirs:.2f}x")
         if not args.no_memory:
-            memory = {name: measure_memory(name, loss_name, args.data, args.memory_steps) for name in FACTORIES}
+            memory = {name: measure_memory(name, loss_name, args.data, args.memory_steps, args.threads)
+                      for name in FACTORIES}
             line += "   peak RSS " + ", ".join(
                 f"{name} {m['peak_mb']:.0f} MB (+{m['peak_mb'] - m['before_mb']:.0f} MB for training)"
                 for name, m in memory.items())

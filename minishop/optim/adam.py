@@ -28,7 +28,12 @@ class Adam(Optimizer):
         self.eps, self.weight_decay = eps, weight_decay
 
     def step(self):
-        """Update every parameter that has a gradient (in place, with few temporaries)."""
+        """Update every parameter that has a gradient, in place.
+
+        No array is allocated per step: every intermediate goes into one scratch buffer (the size of the
+        largest parameter, shared by all), so each line below is one pass over memory. The plain reading
+        is the three formulas of the module docstring.
+        """
         xp = backend.xp()
         self.step_count += 1
         t = self.step_count
@@ -39,25 +44,38 @@ class Adam(Optimizer):
             if parameter.grad is None:
                 continue
             p, g = parameter.data, parameter.grad
+            if not state:
+                state["exp_avg"] = xp.zeros_like(p)
+                state["exp_avg_sq"] = xp.zeros_like(p)
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            scratch = self._scratch(p)
             if self.weight_decay != 0:
                 if self.DECOUPLED:
                     p *= 1 - self.lr * self.weight_decay  # AdamW: shrink the weight itself
                 else:
                     g = g + self.weight_decay * p  # Adam: L2 penalty through the gradient
-            if not state:
-                state["exp_avg"] = xp.zeros_like(p)
-                state["exp_avg_sq"] = xp.zeros_like(p)
-            m, v = state["exp_avg"], state["exp_avg_sq"]
+            xp.multiply(g, 1 - self.beta1, out=scratch)
             m *= self.beta1
-            m += (1 - self.beta1) * g  # m = β1 m + (1 - β1) g
+            m += scratch  # m = β1 m + (1 - β1) g
+            xp.multiply(g, g, out=scratch)
+            scratch *= 1 - self.beta2
             v *= self.beta2
-            v += (1 - self.beta2) * (g * g)  # v = β2 v + (1 - β2) g²
-            update = xp.sqrt(v)
-            update /= bias_correction2_sqrt
-            update += self.eps  # √v̂ + ε
-            xp.divide(m, update, out=update)  # m / (√v̂ + ε), reusing the buffer
-            update *= step_size
-            p -= update
+            v += scratch  # v = β2 v + (1 - β2) g²
+            xp.sqrt(v, out=scratch)
+            scratch *= 1 / bias_correction2_sqrt
+            scratch += self.eps  # √v̂ + ε
+            xp.divide(m, scratch, out=scratch)  # m / (√v̂ + ε)
+            scratch *= step_size
+            p -= scratch
+
+    def _scratch(self, p):
+        """A view shaped like p into the shared scratch buffer (grown when a larger or new-dtype p comes)."""
+        xp = backend.xp()
+        buffer = getattr(self, "_scratch_buffer", None)
+        if buffer is None or buffer.size < p.size or buffer.dtype != p.dtype:
+            largest = max(parameter.size for parameter in self.parameters)
+            buffer = self._scratch_buffer = xp.empty(largest, dtype=p.dtype)
+        return buffer[:p.size].reshape(p.shape)
 
 
 class AdamW(Adam):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from minishop import backend
 import minishop.functional as F
+from minishop.fused_cross_entropy import linear_cross_entropy
 from minishop.nn.attention import MASKED_SCORE
 
 OBJECTIVES = ("bce", "ce", "sampled")
@@ -34,9 +35,29 @@ class RecommenderBatch:
     targets: object  # (B, T) int64 next items, 0 = no target
     positions: object  # (N,) int64 flat indices (row * T + column) of the real targets
     negatives: object  # (N,) int64 one negative per real position (bce), (K,) shared negatives (sampled), or None
+    negatives_per_position: bool = False  # True when negatives[i] belongs to positions[i] (bce)
 
     def __len__(self):
         return self.items.shape[0]
+
+    @property
+    def loss_terms(self):
+        """How many terms every loss here averages: the real positions N (data parallelism weighs ranks by it)."""
+        return len(self.positions)
+
+    def shard(self, rank, world_size):
+        """Rank `rank`'s rows of this batch, with their positions and negatives (minishop.distributed).
+
+        The padded length T stays that of the whole batch, so each row is computed exactly as in one process.
+        """
+        from minishop.distributed import shard_slice
+
+        rows = shard_slice(len(self), rank, world_size)
+        first, end = rows.start * self.items.shape[1], rows.stop * self.items.shape[1]  # flat index range
+        mine = (self.positions >= first) & (self.positions < end)  # (N,) positions in these rows
+        negatives = self.negatives[mine] if self.negatives_per_position else self.negatives
+        return RecommenderBatch(self.items[rows], self.targets[rows], self.positions[mine] - first, negatives,
+                                self.negatives_per_position)
 
 
 def make_batch(histories, n_items, max_len, objective, rng, n_negatives=100):
@@ -64,7 +85,8 @@ def make_batch(histories, n_items, max_len, objective, rng, n_negatives=100):
         negatives = rng.integers(1, n_items + 1, size=n_negatives)  # (K,)
     elif objective != "ce":
         raise ValueError(f"make_batch(objective={objective!r}): expected one of {OBJECTIVES}")
-    return RecommenderBatch(np.ascontiguousarray(items), np.ascontiguousarray(targets), positions, negatives)
+    return RecommenderBatch(np.ascontiguousarray(items), np.ascontiguousarray(targets), positions, negatives,
+                            negatives_per_position=objective == "bce")
 
 
 def sample_unseen(histories, rows, n_items, rng, max_rounds=100):
@@ -116,22 +138,15 @@ def bce_loss(model, batch):
 def cross_entropy_loss(model, batch, chunk_elements=4_000_000):
     """Full softmax cross-entropy: mean over real positions of -log softmax(h @ E[1:].T)[pos].
 
-    The (N, n_items) logits are computed in chunks of rows holding about `chunk_elements` numbers
-    (16 MB in float32). Same result as one big block, but every temporary stays below glibc's 32 MiB
-    mmap threshold, so freed memory is reused instead of page-faulting back in (3x faster on Amazon
-    Games), and the peak memory of the loss is bounded.
+    Computed by linear_cross_entropy (minishop/fused_cross_entropy.py), which never holds the
+    (N, n_items) scores: it walks over blocks of rows holding about `chunk_elements` scores (16 MB in
+    float32), so the loss's memory stays bounded and every temporary stays below glibc's mmap threshold.
+    Same numbers as F.cross_entropy(h @ E[1:].T, targets), to float rounding.
     """
     h = real_hidden_states(model, batch)  # (N, D)
-    items = model.item_embedding.weight[1:].transpose()  # (D, n_items): every real item, padding left out
-    targets = backend.asarray(batch.targets.reshape(-1)[batch.positions] - 1)  # (N,) column of each target
-    n_positions = h.shape[0]
-    rows = max(1, chunk_elements // items.shape[1])
-    total = None
-    for start in range(0, n_positions, rows):
-        logits = h[start:start + rows] @ items  # (rows, n_items)
-        chunk = F.cross_entropy(logits, targets[start:start + rows], reduction="sum")
-        total = chunk if total is None else total + chunk
-    return total * (1.0 / n_positions)
+    items = model.item_embedding.weight[1:]  # (n_items, D): every real item, padding left out
+    targets = backend.asarray(batch.targets.reshape(-1)[batch.positions] - 1)  # (N,) row of each target
+    return linear_cross_entropy(h, items, targets, chunk_elements=chunk_elements)
 
 
 def sampled_softmax_loss(model, batch):
