@@ -57,10 +57,11 @@ def add_recommender_commands(subparsers):
 
 
 def run_train(args):
-    """Settings -> minishop.recsys.training.train_recommender -> the printed table."""
+    """Settings -> minishop.recsys.training.train_recommender, which prints each step and the test metrics."""
     config = config_from_args(RecommenderConfig, args)
-    run = train_recommender(config, out_dir=args.out, resume=args.resume)
-    print(format_table(run.results))
+    if args.resume and not args.out:
+        raise ValueError("--resume needs --out (the run folder to continue)")
+    train_recommender(config, out_dir=args.out, resume=args.resume)
     if args.out:
         print(f"run folder: {args.out} (best.ckpt, last.ckpt, config.json, metrics.jsonl, results.json)")
     return 0

@@ -23,7 +23,8 @@ from minishop import backend, runs
 from minishop.checkpoint import CheckpointError, load_checkpoint
 from minishop.config import ModelConfig, check_settings, setting
 from minishop.data import prepare
-from minishop.eval import ItemKNNRecommender, MarkovRecommender, PopularRecommender, evaluate, evaluate_all
+from minishop.eval import (ItemKNNRecommender, MarkovRecommender, PopularRecommender, evaluate, evaluate_all,
+                           format_table)
 from minishop.eval.protocols import PROTOCOLS
 from minishop.recsys.objectives import LOSSES, make_batch
 from minishop.recsys.model import SequentialRecommender
@@ -88,7 +89,8 @@ def train_recommender(config, out_dir=None, resume=False, log=print):
     """config -> data -> model -> training loop -> test metrics -> run folder; returns a RecommenderRun.
 
     With out_dir the run folder gets best.ckpt, last.ckpt, metrics.jsonl (from the loop), then config.json
-    and results.json. resume continues the run in out_dir from its last.ckpt. log(line) reports progress.
+    and results.json. resume continues the run in out_dir from its last.ckpt. log(text) reports each step,
+    ending with the table of test metrics.
     """
     if resume and out_dir is None:
         raise ValueError("resume needs out_dir (the run folder to continue)")
@@ -101,6 +103,7 @@ def train_recommender(config, out_dir=None, resume=False, log=print):
     log(f"trained {result.epochs_run} epochs in {result.seconds:.0f} s; best validation NDCG@10 "
         f"{result.best_metric:.4f} at epoch {result.best_epoch}" + (" (early stop)" if result.stopped_early else ""))
     results = compare_with_baselines(model, prepared.split, seed=config.seed, progress=config.progress)
+    log(format_table(results))
     if out_dir is not None:
         runs.write_run(out_dir, config=asdict(config), results=results)
     return RecommenderRun(prepared, model, result, results)
