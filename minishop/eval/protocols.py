@@ -27,7 +27,7 @@ score matrix per batch, masks by fancy indexing, top-K lists by a partition thre
 
 from tqdm.auto import tqdm
 
-from minishop import backend
+from minishop import backend, distributed
 from minishop.eval import metrics
 
 STAGES = ("valid", "test")
@@ -158,7 +158,6 @@ def _evaluate(recommender, split, stage, protocols, ks, exclude_history, n_negat
 
     Returns ({protocol: metrics dict}, user_ids, {protocol: (U,) int64 host ranks}).
     """
-    np = backend.np
     if stage not in STAGES:
         raise ValueError(f"evaluate(stage={stage!r}): expected one of {STAGES}")
     ks = tuple(ks)
@@ -178,8 +177,10 @@ def _evaluate(recommender, split, stage, protocols, ks, exclude_history, n_negat
     k_max = max(ks)
     ranks = {protocol: [] for protocol in protocols}
     top_items = {protocol: [] for protocol in protocols}
-    with tqdm(total=len(user_ids), desc=f"evaluate {stage}", unit="user", disable=not progress) as bar:
-        for start in range(0, len(user_ids), batch_size):
+    comm = distributed.world()  # with several ranks, each scores its share of the batches; then all are gathered
+    show = progress and comm.world_size == 1
+    with tqdm(total=len(user_ids), desc=f"evaluate {stage}", unit="user", disable=not show) as bar:
+        for start in _batch_starts(len(user_ids), batch_size, comm):
             batch = slice(start, start + batch_size)
             scores = score_batch(recommender, histories[batch], split.n_items)  # (B, n_items + 1)
             for protocol in protocols:
@@ -195,9 +196,10 @@ def _evaluate(recommender, split, stage, protocols, ks, exclude_history, n_negat
     popular = metrics.most_popular_items(split.train, split.n_items)
     results = {}
     for protocol in protocols:
-        ranks[protocol] = np.concatenate(ranks[protocol])  # (U,) int64 on the host
+        top_width = k_max if protocol == "full" else min(k_max, 1 + n_negatives)
+        ranks[protocol] = _gather_rows(ranks[protocol], (), comm)  # (U,) int64 on the host
         all_ranks = ranks[protocol]
-        all_top = np.concatenate(top_items[protocol])  # (U, k_max)
+        all_top = _gather_rows(top_items[protocol], (top_width,), comm)  # (U, k_max)
         result = metrics.ranking_metrics(all_ranks, ks)
         for k in ks:
             result[f"coverage@{k}"] = metrics.coverage(all_top[:, :k], split.n_items)
@@ -209,6 +211,20 @@ def _evaluate(recommender, split, stage, protocols, ks, exclude_history, n_negat
             result.update(n_negatives=n_negatives, seed=seed)
         results[protocol] = result
     return results, user_ids, ranks
+
+
+def _batch_starts(n_users, batch_size, comm):
+    """The first user of each scoring batch this rank scores: every batch in one process, else a contiguous
+    share of whole batches, so that each score is computed exactly as one process computes it."""
+    starts = range(0, n_users, batch_size)
+    return starts[distributed.shard_slice(len(starts), comm.rank, comm.world_size)]
+
+
+def _gather_rows(parts, row_shape, comm):
+    """This rank's arrays joined along axis 0 (int64), then every rank's in rank order (one process: joined)."""
+    np = backend.np
+    local = np.concatenate(parts).astype(np.int64) if parts else np.zeros((0,) + row_shape, dtype=np.int64)
+    return comm.gather(local)
 
 
 def score_batch(recommender, histories, n_items):
