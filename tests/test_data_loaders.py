@@ -209,7 +209,7 @@ def test_shop_skip_accounts_for_every_line():
 
 def test_unknown_format_and_errors_argument():
     with pytest.raises(ValueError, match="expected one of"):
-        load(fixture("sasrec_small.txt"), format="csv")
+        load(fixture("sasrec_small.txt"), format="xml")
     with pytest.raises(ValueError, match="'raise' or 'skip'"):
         load(fixture("sasrec_small.txt"), format="sasrec", errors="ignore")
     with pytest.raises(FileNotFoundError, match="no such file"):

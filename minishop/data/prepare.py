@@ -40,7 +40,10 @@ class Prepared:
 def _run(report, frame, step, *args, **kwargs):
     """Apply one step and add its report, tracking users whose whole history disappears."""
     out, step_report = step(frame, *args, **kwargs)
-    report.add(step_report, users_before=frame["user"].unique(), users_after=out["user"].unique())
+    if len(out) == len(frame):  # no row dropped, so no user lost
+        report.add(step_report)
+    else:
+        report.add(step_report, users_before=frame["user"].unique(), users_after=out["user"].unique())
     return out
 
 

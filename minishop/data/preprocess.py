@@ -26,13 +26,22 @@ def normalise_text(text):
     return " ".join(text.split())
 
 
+def count_per_row(column):
+    """(N,) how many rows share each row's value of `column` (a user's or an item's number of rows)."""
+    codes, _ = pd.factorize(column)
+    return backend.np.bincount(codes)[codes]
+
+
 def normalise_events(frame):
-    """Event names like ' View ', 'PURCHASE', 'Add_To_Cart' -> 'view', 'purchase', 'add_to_cart'."""
+    """Event names like ' View ', 'PURCHASE', 'Add_To_Cart' -> 'view', 'purchase', 'add_to_cart'.
+
+    The few distinct names are cleaned once each and spread back by their codes (fast on millions of rows)."""
     report = Report("normalise event names", len(frame), len(frame))
-    cleaned = frame["event"].astype(str).str.strip().str.lower()
-    changed = int((cleaned != frame["event"]).sum())
+    codes, names = pd.factorize(frame["event"].astype(str))
+    cleaned = pd.Series(names).str.strip().str.lower()
+    changed = int((cleaned.to_numpy() != backend.np.asarray(names))[codes].sum())
     report.notes.append(f"rewrote {changed:,} event names")
-    return frame.assign(event=cleaned), report
+    return frame.assign(event=cleaned.to_numpy()[codes]), report
 
 
 def normalise_categories(items):
@@ -73,8 +82,7 @@ def drop_bots(frame, max_events=1000):
     In the bundled shop the busiest real shopper has a few hundred events, the planted bots 1,500 or more.
     """
     report = Report(f"drop bots (> {max_events} events)", len(frame), 0)
-    counts = frame["user"].map(frame["user"].value_counts())
-    is_bot = counts > max_events
+    is_bot = count_per_row(frame["user"]) > max_events
     report.drop(f"user with more than {max_events} events", int(is_bot.sum()))
     report.notes.append(f"{frame.loc[is_bot, 'user'].nunique():,} users flagged as bots")
     out = frame[~is_bot]
@@ -130,8 +138,11 @@ def keep_events(frame, events=BUY_EVENTS):
 
 
 def sort_chronologically(frame):
-    """Stable sort by (user, timestamp): rows with equal times keep their file order."""
-    return frame.sort_values(["user", "timestamp"], kind="stable")
+    """Stable sort by (user, timestamp): rows with equal times keep their file order. (Users are sorted by
+    their sorted factor codes, the same order as sorting the ids, and much faster on millions of strings.)"""
+    users, _ = pd.factorize(frame["user"], sort=True)
+    order = backend.np.lexsort((frame["timestamp"].to_numpy(), users))  # last key first; lexsort is stable
+    return frame.iloc[order]
 
 
 def collapse_repeats(frame):
@@ -154,12 +165,10 @@ def k_core(frame, min_user_count=5, min_item_count=5):
     rounds = 0
     while True:
         rounds += 1
-        item_counts = frame["item"].map(frame["item"].value_counts())
-        rare_item = item_counts < min_item_count
+        rare_item = count_per_row(frame["item"]) < min_item_count
         report.drop(f"item with fewer than {min_item_count} rows", int(rare_item.sum()))
         frame = frame[~rare_item]
-        user_counts = frame["user"].map(frame["user"].value_counts())
-        rare_user = user_counts < min_user_count
+        rare_user = count_per_row(frame["user"]) < min_user_count
         report.drop(f"user with fewer than {min_user_count} rows", int(rare_user.sum()))
         frame = frame[~rare_user]
         if not rare_item.any() and not rare_user.any():

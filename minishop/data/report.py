@@ -66,7 +66,7 @@ class PipelineReport:
             raise AssertionError(f"step {report.step!r} got {report.rows_in} rows but the previous step "
                                  f"{self.steps[-1].step!r} gave {self.steps[-1].rows_out}")
         self.steps.append(report)
-        if users_before is not None and users_after is not None:
+        if users_before is not None and users_after is not None and len(users_after) < len(users_before):
             lost = sorted(set(users_before) - set(users_after), key=str)
             if lost:
                 self.users_removed += lost

@@ -22,8 +22,15 @@ class IdMap:
     @classmethod
     def build(cls, raw_ids, pad="<pad>"):
         """Sorted unique raw ids get 1, 2, 3, ... (sorting makes integer ids 1..n map to themselves)."""
-        unique = sorted(pd.unique(pd.Series(raw_ids)).tolist())
-        return cls(ids=[pad] + unique, index={raw: i for i, raw in enumerate(unique, start=1)})
+        return cls.factorize(raw_ids, pad)[0]
+
+    @classmethod
+    def factorize(cls, raw_ids, pad="<pad>"):
+        """The IdMap of `raw_ids` and their (N,) int64 indices, in one vectorised pass (pandas.factorize)."""
+        codes, unique = pd.factorize(pd.Series(raw_ids), sort=True)
+        unique = unique.tolist()
+        id_map = cls(ids=[pad] + unique, index={raw: i for i, raw in enumerate(unique, start=1)})
+        return id_map, codes.astype(backend.np.int64) + 1
 
     def __len__(self):
         return len(self.ids) - 1  # real ids, padding not counted
@@ -42,8 +49,8 @@ class IdMap:
 
 def remap_ids(frame):
     """Add integer columns user_idx and item_idx (1-based, 0 reserved for padding); return the two IdMaps."""
-    users, items = IdMap.build(frame["user"], pad=None), IdMap.build(frame["item"])
-    out = frame.assign(user_idx=users.encode(frame["user"]), item_idx=items.encode(frame["item"]))
+    (users, user_idx), (items, item_idx) = IdMap.factorize(frame["user"], pad=None), IdMap.factorize(frame["item"])
+    out = frame.assign(user_idx=user_idx, item_idx=item_idx)
     report = Report("remap ids", len(frame), len(out))
     report.notes.append(f"{len(users):,} users -> 1..{len(users)}, {len(items):,} items -> 1..{len(items)}")
     return out, users, items, report
@@ -53,9 +60,16 @@ def to_sequences(frame):
     """{user_idx: [item_idx, ...]} in chronological order (stable: equal timestamps keep file order)."""
     if len(frame) == 0:
         return {}
-    ordered = frame.sort_values(["user_idx", "timestamp"], kind="stable")
-    users = ordered["user_idx"].to_numpy()
-    items = ordered["item_idx"].to_numpy()
+    users, items, times = (frame[c].to_numpy() for c in ("user_idx", "item_idx", "timestamp"))
+    if not _is_sorted(users, times):  # prepare's tables come sorted already (collapse_repeats sorts them)
+        order = backend.np.lexsort((times, users))  # by user, then time; stable
+        users, items = users[order], items[order]
     starts = backend.np.flatnonzero(backend.np.r_[True, users[1:] != users[:-1]])  # first row of each user
     chunks = backend.np.split(items, starts[1:])
     return {int(users[s]): chunk.tolist() for s, chunk in zip(starts, chunks)}
+
+
+def _is_sorted(users, times):
+    """True if the rows are in (user, time) order already."""
+    same_user = users[1:] == users[:-1]
+    return bool((users[1:] >= users[:-1]).all() and (times[1:][same_user] >= times[:-1][same_user]).all())

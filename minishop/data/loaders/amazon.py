@@ -21,9 +21,9 @@ def _review_fields(record):
             record["rating"], record.get("text") or "")
 
 
-def load_amazon_reviews(path, errors="raise"):
+def load_amazon_reviews(path, errors="raise", encoding="utf-8"):
     """Reviews (2018 or 2023 release) at `path` -> (interactions table with rating and text, Report)."""
-    lines = Lines(path, "load amazon reviews", errors)
+    lines = Lines(path, "load amazon reviews", errors, encoding)
     rows = []
     for line_no, _, record in lines.json_objects():
         try:
@@ -55,9 +55,9 @@ def _category(record):
     return " > ".join(str(c) for c in categories)
 
 
-def load_amazon_meta(path, errors="raise"):
+def load_amazon_meta(path, errors="raise", encoding="utf-8"):
     """Item metadata at `path` -> (items table: item, title, category, brand; Report). Empty is allowed."""
-    lines = Lines(path, "load amazon metadata", errors)
+    lines = Lines(path, "load amazon metadata", errors, encoding)
     rows = []
     for line_no, text, record in lines.json_objects():
         item = record.get("parent_asin") or record.get("asin")
@@ -69,11 +69,11 @@ def load_amazon_meta(path, errors="raise"):
     return frame, lines.finish(len(frame), allow_empty=True)
 
 
-def load_amazon(path, errors="raise", meta=None):
+def load_amazon(path, errors="raise", meta=None, encoding="utf-8"):
     """Reviews from `path` as interactions; item metadata from `meta` when given."""
-    interactions, report = load_amazon_reviews(path, errors)
+    interactions, report = load_amazon_reviews(path, errors, encoding)
     items = None
     if meta is not None:
-        items, meta_report = load_amazon_meta(meta, errors)
+        items, meta_report = load_amazon_meta(meta, errors, encoding)
         report.notes.append(side_note(meta_report))
     return LoadResult(interactions=interactions, items=items, report=report)

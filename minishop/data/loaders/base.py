@@ -5,11 +5,13 @@ check fails, `Lines.fail` either raises a `DataFormatError` that names the file,
 what was expected (errors="raise"), or counts the line as dropped for that reason (errors="skip").
 """
 
+import codecs
 import csv
 import gzip
 import io
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -39,19 +41,46 @@ def check_errors_argument(errors):
         raise ValueError(f"errors={errors!r}: expected 'raise' or 'skip'")
 
 
-def open_binary(path):
-    """Open a plain or gzip-compressed file for reading bytes; a missing file is a clear error."""
+def check_file(path):
+    """A missing path or a folder where a file is expected is a clear error, not a traceback."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise DataFormatError(f"{path}: is a folder, expected a file (pass the data file inside it)")
+    return str(path)
+
+
+def check_encoding(encoding):
+    """An unknown encoding name is a clear error naming the argument."""
+    try:
+        return codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        raise ValueError(f"encoding={encoding!r}: not a text encoding Python knows (e.g. utf-8, latin-1, cp1252)")
+
+
+def open_binary(path):
+    """Open a plain or gzip-compressed file for reading bytes; a missing file or a folder is a clear error."""
+    check_file(path)
     return gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
+
+
+def column_key(name):
+    """The spelling-free key of a column name, so that header variants match: case, snake_case or camelCase,
+    spaces, quotes, a byte-order mark and RecBole's type suffix do not matter.
+
+        "sessionId", "session_id", "Session ID", '"session_id"', "session_id:token"  ->  "sessionid"
+    """
+    name = str(name).replace("\ufeff", "").strip().strip("\"'").strip()
+    name = re.sub(r":(token|token_seq|float|float_seq)$", "", name)
+    return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
 class Lines:
     """Iterate the decoded lines of a file, with the bookkeeping for malformed ones."""
 
-    def __init__(self, path, step, errors):
+    def __init__(self, path, step, errors, encoding="utf-8"):
         check_errors_argument(errors)
-        self.path, self.errors = str(path), errors
+        self.path, self.errors, self.encoding = check_file(path), errors, check_encoding(encoding)
         self.report = Report(step=step, rows_in=0, rows_out=0)
 
     def fail(self, line_no, column, expected, got):
@@ -63,7 +92,7 @@ class Lines:
         return None
 
     def decoded(self, skip_header=False):
-        """Yield (line number, text) for each non-blank line; lines that are not UTF-8 are failed."""
+        """Yield (line number, text) for each non-blank line; lines not in the encoding are failed."""
         with open_binary(self.path) as handle:
             for line_no, raw in enumerate(handle, start=1):
                 if skip_header and line_no == 1:
@@ -72,9 +101,9 @@ class Lines:
                     continue
                 self.report.rows_in += 1
                 try:
-                    yield line_no, raw.decode("utf-8").rstrip("\r\n")
+                    yield line_no, raw.decode(self.encoding).lstrip("\ufeff").rstrip("\r\n")
                 except UnicodeDecodeError as error:
-                    self.fail(line_no, "<line>", "UTF-8 text", raw[max(0, error.start - 5):error.end + 5])
+                    self.fail(line_no, "<line>", f"{self.encoding.upper()} text", raw[max(0, error.start - 5):error.end + 5])
 
     def json_objects(self):
         """Yield (line number, text, record) for each line holding a JSON object; other lines are failed."""
@@ -94,7 +123,7 @@ class Lines:
             first = handle.readline()
         if not first.strip():
             raise DataFormatError(f"{self.path}: the file is empty, expected a header line")
-        text = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+        text = first.decode(self.encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
         return [name.strip() for name in next(csv.reader([text], delimiter=delimiter))]
 
     def rows(self, n_columns, delimiter=","):
@@ -102,7 +131,7 @@ class Lines:
         with open_binary(self.path) as handle:
             raw = handle.read()
         try:
-            text = raw.decode("utf-8")
+            text = raw.decode(self.encoding).lstrip("\ufeff")
         except UnicodeDecodeError:  # slow path: find and report the lines that are not UTF-8
             yield from self._rows_line_by_line(n_columns, delimiter)
             return
@@ -142,13 +171,15 @@ def side_note(side_report):
 
 
 def require_columns(lines, header, needed, aliases=None):
-    """Map each needed column to its index in `header` (accepting aliases); a missing one is an error."""
+    """Map each needed column to its index in `header` (accepting aliases and any spelling of the names that
+    `column_key` equates); a missing one is an error."""
     aliases = aliases or {}
+    keys = [column_key(name) for name in header]
     index = {}
     for name in needed:
         for candidate in (name,) + tuple(aliases.get(name, ())):
-            if candidate in header:
-                index[name] = header.index(candidate)
+            if column_key(candidate) in keys:
+                index[name] = keys.index(column_key(candidate))
                 break
         else:
             raise DataFormatError(f"{lines.path}, line 1: expected a column {name!r} "
@@ -220,21 +251,3 @@ def parse_fields(lines, line_no, specs):
         values.append(value)
     return values
 
-
-def validate(lines, frame, checks):
-    """Vectorised validation of a table of raw fields with a `line` column.
-
-    checks: (column, bad (boolean Series), expected) in order; a row is failed once, for its first bad column,
-    in line order (so errors="raise" names the first malformed line). Returns the rows that passed.
-    """
-    bad_any = None
-    first_reason = {}
-    for column, bad, expected in checks:
-        new = bad if bad_any is None else bad & ~bad_any
-        for index in frame.index[new]:
-            first_reason[index] = (column, expected)
-        bad_any = new if bad_any is None else bad_any | new
-    for index in sorted(first_reason, key=lambda i: frame.at[i, "line"]):
-        column, expected = first_reason[index]
-        lines.fail(int(frame.at[index, "line"]), column, expected, frame.at[index, column])
-    return frame if bad_any is None else frame[~bad_any]

@@ -1,6 +1,7 @@
 """Load CIKM Cup 2016 / Diginetica train-item-views.csv (`;`-separated).
 
-Columns: sessionId, userId, itemId, timeframe (ms since the session's day), eventdate (YYYY-MM-DD).
+Columns: sessionId, userId, itemId, timeframe (ms since the session's day), eventdate (YYYY-MM-DD); the
+public sample spells them session_id, user_id, item_id, ... (any spelling `base.column_key` equates is read).
 Most sessions are anonymous (userId "NA" or empty): then the user is the session, written "s<sessionId>".
 """
 
@@ -11,9 +12,9 @@ from minishop.data.loaders.base import LoadResult, Lines, parse_fields, require_
 NEEDED = ("sessionId", "userId", "itemId", "timeframe", "eventdate")
 
 
-def load_diginetica(path, errors="raise"):
+def load_diginetica(path, errors="raise", encoding="utf-8"):
     """train-item-views.csv at `path` as a LoadResult of "view" interactions (no item metadata)."""
-    lines = Lines(path, "load diginetica", errors)
+    lines = Lines(path, "load diginetica", errors, encoding)
     header = lines.header(delimiter=";")
     col = require_columns(lines, header, NEEDED)
     rows, anonymous = [], 0

@@ -20,9 +20,9 @@ def _customer(text):
     return str(int(to_float(text)))  # "17850.0" and "17850" are the same customer
 
 
-def load_online_retail(path, errors="raise"):
+def load_online_retail(path, errors="raise", encoding="utf-8"):
     """An Online Retail (I or II) CSV at `path` as a LoadResult of purchase/cancel interactions."""
-    lines = Lines(path, "load online-retail", errors)
+    lines = Lines(path, "load online-retail", errors, encoding)
     header = lines.header()
     col = require_columns(lines, header, NEEDED, ALIASES)
     rows = []

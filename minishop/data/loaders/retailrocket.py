@@ -19,9 +19,9 @@ def _bad(text):
     raise ValueError(text)
 
 
-def load_retailrocket(path, errors="raise"):
+def load_retailrocket(path, errors="raise", encoding="utf-8"):
     """RetailRocket events.csv at `path` as a LoadResult of view/add_to_cart/purchase interactions."""
-    lines = Lines(path, "load retailrocket", errors)
+    lines = Lines(path, "load retailrocket", errors, encoding)
     header = lines.header()
     col = require_columns(lines, header, NEEDED)
     rows = []

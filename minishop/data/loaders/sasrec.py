@@ -16,9 +16,9 @@ def _positive_int(text):
     return value
 
 
-def load_sasrec(path, errors="raise"):
+def load_sasrec(path, errors="raise", encoding="utf-8"):
     """A SASRec `user item` file at `path` as a LoadResult (event "interaction", timestamp = line order)."""
-    lines = Lines(path, "load sasrec", errors)
+    lines = Lines(path, "load sasrec", errors, encoding)
     users, items, stamps = [], [], []
     for line_no, text in lines.decoded():
         fields = text.split()

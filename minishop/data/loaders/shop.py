@@ -9,8 +9,9 @@ import os
 
 import pandas as pd
 
-from minishop.data.loaders.base import (LoadResult, Lines, parse_fields, require_columns, side_note, to_id,
-                                        to_nonnegative, to_time, validate)
+from minishop.data.loaders.base import (DataFormatError, LoadResult, Lines, parse_fields, require_columns,
+                                        side_note, to_id, to_nonnegative, to_time)
+from minishop.data.loaders.table import read_delimited, text_column
 
 EVENT_COLUMNS = ("timestamp", "user_id", "session_id", "event", "item_id", "order_id")
 PRODUCT_COLUMNS = ("item_id", "title", "category", "brand", "price", "colour", "size", "material", "made_for",
@@ -36,27 +37,27 @@ def _events_file(folder):
     raise FileNotFoundError(f"{folder}: expected events.csv.gz or events.csv (the shop's interactions)")
 
 
-def load_events(path, errors):
-    """events.csv(.gz): parsed as strings, then validated column by column (vectorised: ~110k lines)."""
-    lines = Lines(path, "load shop events", errors)
-    col = require_columns(lines, lines.header(), EVENT_COLUMNS)
-    records = [[line_no] + [f[col[name]].strip() for name in EVENT_COLUMNS]
-               for line_no, f in lines.rows(len(EVENT_COLUMNS))]
-    raw = pd.DataFrame(records, columns=["line"] + list(EVENT_COLUMNS))
+def load_events(path, errors, encoding="utf-8"):
+    """events.csv(.gz): read as strings by pandas, then validated column by column (vectorised)."""
+    lines = Lines(path, "load shop events", errors, encoding)
+    table = read_delimited(lines, delimiter=",")
+    col = require_columns(lines, table.header, EVENT_COLUMNS)
+    raw = {name: text_column(table.frame[table.header[col[name]]]) for name in EVENT_COLUMNS}
     stamps = pd.to_datetime(raw["timestamp"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
-    good = validate(lines, raw.assign(stamp=stamps), [
-        ("timestamp", stamps.isna(), "a date-time like 2023-05-01 12:30:00"),
-        ("user_id", raw["user_id"] == "", "a non-empty user id"),
-        ("event", raw["event"] == "", "a non-empty event name"),
-        ("item_id", raw["item_id"] == "", "a non-empty item id")])
-    frame = pd.DataFrame({"user": good["user_id"], "item": good["item_id"], "timestamp": good["stamp"],
-                          "event": good["event"], "session": good["session_id"], "order_id": good["order_id"]})
-    return frame.reset_index(drop=True), lines.finish(len(frame))
+    for name, bad, expected in (("timestamp", stamps.isna(), "a date-time like 2023-05-01 12:30:00"),
+                                ("user_id", raw["user_id"] == "", "a non-empty user id"),
+                                ("event", raw["event"] == "", "a non-empty event name"),
+                                ("item_id", raw["item_id"] == "", "a non-empty item id")):
+        table.fail_rows(bad.to_numpy(dtype=bool), name, expected, got=raw[name])
+    table.frame = pd.DataFrame({"user": raw["user_id"], "item": raw["item_id"], "timestamp": stamps,
+                                "event": raw["event"], "session": raw["session_id"], "order_id": raw["order_id"]})
+    frame = table.flush()
+    return frame, lines.finish(len(frame))
 
 
-def load_products(path, errors):
+def load_products(path, errors, encoding="utf-8"):
     """The catalog; an empty price is missing (NaN), a negative or non-numeric one is malformed."""
-    lines = Lines(path, "load shop products", errors)
+    lines = Lines(path, "load shop products", errors, encoding)
     col = require_columns(lines, lines.header(), PRODUCT_COLUMNS)
     rows = []
     for line_no, f in lines.rows(len(PRODUCT_COLUMNS)):
@@ -76,9 +77,9 @@ def load_products(path, errors):
     return pd.DataFrame(rows, columns=names), lines.finish(len(rows))
 
 
-def load_reviews(path, errors):
+def load_reviews(path, errors, encoding="utf-8"):
     """reviews.jsonl: one JSON object per line with user_id, item_id, rating (1-5), text, timestamp."""
-    lines = Lines(path, "load shop reviews", errors)
+    lines = Lines(path, "load shop reviews", errors, encoding)
     rows = []
     for line_no, _, record in lines.json_objects():
         rating = record.get("rating")
@@ -96,12 +97,14 @@ def load_reviews(path, errors):
     return frame, lines.finish(len(frame), allow_empty=True)
 
 
-def load_shop(path=None, errors="raise"):
+def load_shop(path=None, errors="raise", encoding="utf-8"):
     """Load the shop folder `path` (default: the bundled data/shop). Interactions are its events."""
     folder = path or default_shop_path()
-    interactions, report = load_events(_events_file(folder), errors)
-    items, items_report = load_products(os.path.join(folder, "products.csv"), errors)
-    reviews, reviews_report = load_reviews(os.path.join(folder, "reviews.jsonl"), errors)
+    if not os.path.isdir(folder):
+        raise DataFormatError(f"{folder}: expected the shop's folder (events.csv.gz, products.csv, reviews.jsonl)")
+    interactions, report = load_events(_events_file(folder), errors, encoding)
+    items, items_report = load_products(os.path.join(folder, "products.csv"), errors, encoding)
+    reviews, reviews_report = load_reviews(os.path.join(folder, "reviews.jsonl"), errors, encoding)
     users_path = os.path.join(folder, "users.csv")
     users = pd.read_csv(users_path, dtype=str, keep_default_na=False) if os.path.exists(users_path) else None
     for side in (items_report, reviews_report):
