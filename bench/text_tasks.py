@@ -11,7 +11,8 @@ Prints, and writes to OUT/bench.json:
    samples, and the training wall time;
 2. the review classifier's held-out accuracy and macro-F1 next to bag-of-words (sentiment, 1-5 rating,
    and --data if given);
-3. generation speed with and without the key/value cache (tokens/s and their ratio, same model, same run);
+3. generation speed with and without the key/value cache (tokens/s and their ratio, same model, same run,
+   one BLAS thread);
 4. with --labelled-sets (or MINISHOP_LABELLED_SETS, paths joined by os.pathsep): for each small labelled
    file (text<TAB>label, e.g. the UCI "Sentiment Labelled Sentences"), the seeded 80/20 comparison of
    the transformer against bag-of-words, repeated for --seeds seeds (each seed draws another split,
@@ -60,24 +61,30 @@ def bench_classifier(out, name, train):
     return results
 
 
-def bench_cache(out, n_tokens=120, repeats=3):
-    """Tokens/s of generation with and without the key/value cache, interleaved in one run."""
+def bench_cache(out, n_tokens=120, repeats=5, prompt_length=8, threads=1):
+    """Tokens/s of generation with the layers' key/value cache and without it (the whole text re-run at each
+    step), interleaved in one run on one BLAS thread, best of `repeats`. Both must produce the same tokens."""
+    backend.set_num_threads(threads)
     lm_dir = os.path.join(out, "lm")
     if os.path.exists(os.path.join(lm_dir, "best.ckpt")):
         model, _ = load_text_lm(lm_dir)
     else:
         backend.manual_seed(0)
         model = TextLM(1024, 128, 3, 4, 160, 0.0).eval()
-    timings = {True: [], False: []}
+    prompt = list(range(1, prompt_length + 1))  # prefilled in one forward pass, then one token per step
+    timings, texts = {True: [], False: []}, {}
     for _ in range(repeats):
         for use_cache in (True, False):
             started = time.perf_counter()
-            new = model.generate([1], max_new_tokens=n_tokens, seed=0, use_cache=use_cache)
-            timings[use_cache].append(len(new) / (time.perf_counter() - started))
+            texts[use_cache] = model.generate(prompt, max_new_tokens=n_tokens, seed=0, use_cache=use_cache)
+            timings[use_cache].append(len(texts[use_cache]) / (time.perf_counter() - started))
+    if texts[True] != texts[False]:
+        raise RuntimeError("bench_cache: cached and uncached generation gave different tokens")
     cached, uncached = max(timings[True]), max(timings[False])
-    print(f"\n== generation of {n_tokens} tokens: cached {cached:.0f} tok/s, uncached {uncached:.0f} tok/s, "
-          f"ratio {cached / uncached:.2f}x ==")
-    return {"cached_tokens_per_s": cached, "uncached_tokens_per_s": uncached, "ratio": cached / uncached}
+    print(f"\n== generation of {n_tokens} tokens after a {prompt_length}-token prompt, BLAS threads {threads}: "
+          f"cached {cached:.0f} tok/s, uncached {uncached:.0f} tok/s, ratio {cached / uncached:.2f}x ==")
+    return {"cached_tokens_per_s": cached, "uncached_tokens_per_s": uncached, "ratio": cached / uncached,
+            "n_tokens": n_tokens, "prompt_length": prompt_length, "threads": threads}
 
 
 # For files of about a thousand sentences: whole words as tokens (minishop.tokenizers.words) instead of a

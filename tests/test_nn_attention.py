@@ -1,11 +1,12 @@
-"""Attention, in the course's three steps: seed attention, SelfAttention, MultiHeadAttention (vs PyTorch)."""
+"""Attention, in the course's three steps: seed attention, SelfAttention, MultiHeadAttention (vs PyTorch),
+and the key/value cache that generation uses."""
 
 import numpy as np
 import pytest
 
-from minishop import Tensor, gradcheck, nn
+from minishop import Tensor, gradcheck, nn, no_grad
 from minishop import functional as F
-from minishop.nn.attention import scaled_dot_product_attention, seed_attention
+from minishop.nn.attention import KVCache, attention_mask, scaled_dot_product_attention, seed_attention
 
 from helpers import random_tensor
 
@@ -120,3 +121,50 @@ def test_attention_checks_masks_and_head_counts(float64):
         scaled_dot_product_attention(x, x, x, key_padding_mask=np.zeros((2, 4), dtype=int))
     with pytest.raises(ValueError, match="d_model=6 is not divisible by n_heads=4"):
         nn.MultiHeadAttention(6, 4)
+
+
+def test_causal_mask_with_a_query_offset_by_hand():
+    """Two new queries after 3 cached keys sit at positions 3 and 4: they see keys 0..3 and 0..4."""
+    mask = attention_mask(2, 5, causal=True, query_offset=3)
+    assert mask.tolist() == [[False, False, False, False, True], [False, False, False, False, False]]
+    assert np.array_equal(attention_mask(4, 4, causal=True), np.triu(np.ones((4, 4), dtype=bool), k=1))
+
+
+@pytest.mark.parametrize("n_heads", [1, 3])
+def test_cached_attention_equals_the_full_causal_attention(float64, n_heads):
+    """A prompt of 4 tokens in one go, then one token at a time: every output equals the uncached one."""
+    attention = nn.MultiHeadAttention(6, n_heads, causal=True)
+    x = random_tensor((2, 9, 6), seed=10, requires_grad=False)
+    full, full_weights = attention(x, need_weights=True)  # (2, 9, 6), (2, H, 9, 9)
+    cache = KVCache(batch_size=2, n_heads=n_heads, max_len=11, d_head=6 // n_heads)
+    keys_buffer = cache.keys
+    with no_grad():
+        outputs = [attention(Tensor(x.data[:, :4]), cache=cache).data]  # prefill: positions 0..3
+        for t in range(4, 9):
+            out, weights = attention(Tensor(x.data[:, t:t + 1]), cache=cache, need_weights=True)
+            assert cache.length == t + 1 and weights.shape == (2, n_heads, 1, t + 1)
+            np.testing.assert_allclose(weights.data[:, :, 0], full_weights.data[:, :, t, :t + 1], rtol=0, atol=1e-12)
+            outputs.append(out.data)
+    np.testing.assert_allclose(np.concatenate(outputs, axis=1), full.data, rtol=0, atol=1e-12)
+    assert cache.keys is keys_buffer and cache.keys.shape == (2, n_heads, 11, 6 // n_heads)  # written in place
+    expected_keys = x.data @ attention.k_proj.weight.data + attention.k_proj.bias.data  # (2, 9, 6)
+    np.testing.assert_allclose(cache.keys[:, :, :9], expected_keys.reshape(2, 9, n_heads, -1).transpose(0, 2, 1, 3),
+                               rtol=0, atol=1e-12)
+
+
+def test_kv_cache_refuses_what_it_cannot_hold(float64):
+    cache = KVCache(batch_size=1, n_heads=2, max_len=5, d_head=3)
+    k = Tensor(np.ones((1, 2, 4, 3)))
+    cache.append(k, k)
+    with pytest.raises(ValueError, match=r"KVCache is full: 4 cached \+ 2 new positions exceed max_len=5"):
+        cache.append(Tensor(np.ones((1, 2, 2, 3))), Tensor(np.ones((1, 2, 2, 3))))
+    assert cache.length == 4  # the refused keys were not written
+    with pytest.raises(ValueError, match=r"expected keys and values \(batch=1, heads=2, T_new, d_head=3\)"):
+        cache.append(Tensor(np.ones((2, 2, 1, 3))), Tensor(np.ones((2, 2, 1, 3))))  # would broadcast silently
+    with pytest.raises(ValueError, match="of float64"):
+        cache.append(Tensor(np.ones((1, 2, 1, 3), dtype=np.float32)), Tensor(np.ones((1, 2, 1, 3), dtype=np.float32)))
+    attention = nn.MultiHeadAttention(6, 2, causal=True)
+    with pytest.raises(RuntimeError, match="under no_grad"):  # a gradient would silently miss the cached keys
+        attention(random_tensor((1, 1, 6), seed=1), cache=KVCache(1, 2, 5, 3))
+    with pytest.raises(ValueError, match="KVCache needs causal=True"):
+        nn.MultiHeadAttention(6, 2)(random_tensor((1, 1, 6), seed=1), cache=KVCache(1, 2, 5, 3))

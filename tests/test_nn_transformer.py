@@ -1,10 +1,11 @@
-"""TransformerBlock against PyTorch's TransformerEncoderLayer, and a whole transformer + loss by gradcheck."""
+"""TransformerBlock against PyTorch's TransformerEncoderLayer, a whole transformer + loss by gradcheck, and
+generation through the key/value cache against a full recompute."""
 
 import numpy as np
 import pytest
 
 import minishop
-from minishop import Tensor, gradcheck, nn
+from minishop import Tensor, gradcheck, nn, no_grad
 import minishop.functional as F
 
 
@@ -159,3 +160,37 @@ def test_block_can_leave_the_attention_output_undropped_as_sasrec():
     dropped.load_state_dict(block.state_dict())
     minishop.manual_seed(8)
     assert not np.allclose(dropped(x, key_padding_mask=pad).data, out)
+
+
+@pytest.mark.parametrize("n_heads", [1, 2])
+@pytest.mark.parametrize("norm_first", [True, False], ids=["pre-LN", "post-LN"])
+def test_cached_logits_equal_a_full_recompute_at_every_step(float64, norm_first, n_heads):
+    """A 4-token prompt in one go (prefill), then one token per step; at each step the cached logits equal
+    those of the whole sequence so far run without a cache. Learned and sinusoidal positions both."""
+    for positional in ("learned", "sinusoidal"):
+        model = nn.Transformer(vocab_size=11, d_model=6, n_blocks=2, n_heads=n_heads, max_len=10, d_ff=9,
+                               dropout=0.3, norm_first=norm_first, positional=positional, tie_weights=False).eval()
+        for block in model.blocks:  # non-trivial LayerNorms, so a norm applied in the wrong place shows
+            block.norm1.weight.data[:] = np.linspace(0.6, 1.4, 6)
+            block.norm2.bias.data[:] = np.linspace(-0.3, 0.3, 6)
+        ids = np.random.default_rng(3).integers(0, 11, size=(2, 10))
+        cache = model.new_cache(batch_size=2)
+        with no_grad():
+            steps = [(0, 4)] + [(t, t + 1) for t in range(4, 10)]
+            for start, end in steps:
+                cached = model.logits(model(ids[:, start:end], cache=cache)).data  # (2, end - start, V)
+                full = model.logits(model(ids[:, :end])).data  # (2, end, V), everything recomputed
+                np.testing.assert_allclose(cached, full[:, start:], rtol=0, atol=1e-10,
+                                           err_msg=f"{positional} positions, tokens {start}..{end - 1}")
+                assert all(layer.length == end for layer in cache)
+
+
+def test_cached_transformer_errors(float64):
+    model = nn.Transformer(vocab_size=5, d_model=4, n_blocks=2, n_heads=2, max_len=6).eval()
+    cache = model.new_cache()
+    with no_grad():
+        model(np.ones((1, 4), dtype=int), cache=cache)
+        with pytest.raises(ValueError, match="sequence length 3 after 4 cached tokens exceeds max_len=6"):
+            model(np.ones((1, 3), dtype=int), cache=cache)
+        with pytest.raises(ValueError, match=r"cache has 1 layers, expected one per block \(2\)"):
+            model(np.ones((1, 1), dtype=int), cache=cache[:1])

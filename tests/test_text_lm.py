@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 import minishop
+from minishop import no_grad
+from minishop.nn import Transformer
 from minishop.text.lm import TextLM
 from minishop.optim import Adam
 
@@ -15,21 +17,33 @@ def _model(n_heads=3, seed=0):
     return TextLM(VOCAB, d_model=12, n_blocks=2, n_heads=n_heads, max_len=MAX_LEN, dropout=0.1).eval()
 
 
+def _post_ln(model):
+    """The same TextLM with post-LN blocks (TextLM itself is pre-LN): the cache must not care."""
+    config = model.config
+    minishop.manual_seed(1)
+    model.transformer = Transformer(VOCAB, config["d_model"], config["n_blocks"], config["n_heads"], MAX_LEN,
+                                    dropout=0.1, norm_first=False)
+    return model.eval()
+
+
 @pytest.mark.parametrize("n_heads", [1, 3])
-def test_cached_logits_equal_full_forward_at_every_step(float64, n_heads):
-    model = _model(n_heads)
+@pytest.mark.parametrize("norm_first", [True, False], ids=["pre-LN", "post-LN"])
+def test_cached_logits_equal_full_forward_at_every_step(float64, n_heads, norm_first):
+    model = _model(n_heads) if norm_first else _post_ln(_model(n_heads))
     ids = np.random.default_rng(1).integers(0, VOCAB, size=(2, 13))
     full = model(ids).data  # (2, 13, V), no cache
-    cache = model.new_cache()
-    chunks = [model.forward_cached(ids[:, :5], cache).data]  # the prompt in one go
-    for t in range(5, 13):  # then one token per step
-        chunks.append(model.forward_cached(ids[:, t : t + 1], cache).data)
-        assert cache["length"] == t + 1 and cache["keys"][0].shape == (2, n_heads, t + 1, 12 // n_heads)
+    cache = model.new_cache(batch_size=2)
+    with no_grad():
+        chunks = [model(ids[:, :5], cache=cache).data]  # the prompt in one go
+        for t in range(5, 13):  # then one token per step
+            chunks.append(model(ids[:, t : t + 1], cache=cache).data)
+            assert cache[0].length == t + 1 and cache[0].keys.shape == (2, n_heads, MAX_LEN, 12 // n_heads)
     np.testing.assert_allclose(np.concatenate(chunks, axis=1), full, rtol=0, atol=1e-12)
 
 
-def test_cached_and_uncached_generation_are_identical(float64):
-    model = _model()
+@pytest.mark.parametrize("norm_first", [True, False], ids=["pre-LN", "post-LN"])
+def test_cached_and_uncached_generation_are_identical(float64, norm_first):
+    model = _model() if norm_first else _post_ln(_model())
     for options in (dict(greedy=True), dict(temperature=1.3, top_k=8, seed=4), dict(top_p=0.9, seed=7)):
         with_cache = model.generate([3, 1, 4], max_new_tokens=12, use_cache=True, **options)
         without = model.generate([3, 1, 4], max_new_tokens=12, use_cache=False, **options)
@@ -51,8 +65,8 @@ def test_generation_stops_at_eos_and_at_max_len():
     assert model.generate([2, 6], max_new_tokens=10, greedy=True, eos_id=first) == []
     long_prompt = list(range(17))
     assert len(model.generate(long_prompt, max_new_tokens=10, seed=0)) == MAX_LEN - 17
-    with pytest.raises(ValueError, match="exceed max_len"):
-        model.forward_cached(np.zeros((1, MAX_LEN + 1), dtype=np.int64), model.new_cache())
+    with pytest.raises(ValueError, match=f"sequence length {MAX_LEN + 1} exceeds max_len={MAX_LEN}"), no_grad():
+        model(np.zeros((1, MAX_LEN + 1), dtype=np.int64), cache=model.new_cache())
 
 
 def test_sampling_is_seeded():

@@ -189,3 +189,11 @@ def test_bench_small_sets_compares_over_seeds_and_skips_missing_files(tmp_path, 
     assert "transformer options {'tokenizer': 'words'" in printed and runs[0]["options"] == bench.SMALL_SET_OPTIONS
     monkeypatch.setenv("MINISHOP_LABELLED_SETS", os.pathsep.join(["a.tsv", "b.tsv"]))
     assert bench.labelled_set_paths(None) == ["a.tsv", "b.tsv"] and bench.labelled_set_paths("c.tsv,d") == ["c.tsv", "d"]
+
+
+def test_bench_cache_reports_both_speeds_and_checks_the_tokens_agree(tmp_path, capsys):
+    """The --only cache mode runs (no speed is asserted: timing lives in bench/README.md, not in tests)."""
+    report = _bench_module().bench_cache(str(tmp_path), n_tokens=4, repeats=1, prompt_length=3)
+    assert report["cached_tokens_per_s"] > 0 and report["uncached_tokens_per_s"] > 0
+    assert report["ratio"] == report["cached_tokens_per_s"] / report["uncached_tokens_per_s"]
+    assert "generation of 4 tokens after a 3-token prompt" in capsys.readouterr().out

@@ -10,7 +10,7 @@ it needs one more LayerNorm after the last block.
 import math
 
 from minishop import backend
-from minishop.nn.attention import MultiHeadAttention
+from minishop.nn.attention import KVCache, MultiHeadAttention
 from minishop.nn.layers import Dropout, Embedding, FeedForward, LayerNorm, Linear
 from minishop.nn.module import Module
 
@@ -21,6 +21,9 @@ class TransformerBlock(Module):
     dropout acts on the attention weights, inside the feed-forward and on each sub-layer's output before the
     residual add. drop_attention_output=False leaves the attention's output undropped, as SASRec's code does
     (its attention is regularised through the dropped weights only).
+
+    forward(x, key_padding_mask=None, cache=None): x (B, T, D) -> (B, T, D). cache: this block's KVCache,
+    handed to the attention (the other sub-layers act on each position alone and need none).
     """
 
     def __init__(self, d_model, n_heads, d_ff, dropout=0.0, causal=False, norm_first=True,
@@ -34,12 +37,12 @@ class TransformerBlock(Module):
         self.feed_forward = FeedForward(d_model, d_ff, dropout=dropout)
         self.dropout2 = Dropout(dropout)
 
-    def forward(self, x, key_padding_mask=None):  # x (B, T, D)
+    def forward(self, x, key_padding_mask=None, cache=None):  # x (B, T, D)
         if self.norm_first:
-            x = x + self.dropout1(self.attention(self.norm1(x), key_padding_mask))  # (B, T, D)
+            x = x + self.dropout1(self.attention(self.norm1(x), key_padding_mask, cache=cache))  # (B, T, D)
             x = x + self.dropout2(self.feed_forward(self.norm2(x)))  # (B, T, D)
         else:
-            x = self.norm1(x + self.dropout1(self.attention(x, key_padding_mask)))  # (B, T, D)
+            x = self.norm1(x + self.dropout1(self.attention(x, key_padding_mask, cache=cache)))  # (B, T, D)
             x = self.norm2(x + self.dropout2(self.feed_forward(x)))  # (B, T, D)
         return x
 
@@ -58,7 +61,9 @@ def sinusoidal_positions(max_len, d_model):
 class Transformer(Module):
     """Token embeddings + positions, n_blocks TransformerBlocks, and (pre-LN) a final LayerNorm.
 
-    forward(ids, key_padding_mask=None): ids int (B, T) with T <= max_len -> hidden states (B, T, D).
+    forward(ids, key_padding_mask=None, cache=None): ids int (B, T) with T <= max_len -> hidden states
+    (B, T, D). With a cache from new_cache(), ids are the T tokens after the cached ones: they take the
+    positions cache_length .. cache_length + T - 1 and attend to every cached token (generation).
     logits(hidden): scores over the vocabulary (..., V); with tie_weights=True they are hidden @ Eᵀ,
     using the input embedding E as the output layer too (fewer parameters, and an item's input and
     output vectors learn from each other; Press & Wolf 2017).
@@ -84,18 +89,28 @@ class Transformer(Module):
         self.final_norm = LayerNorm(d_model) if norm_first else None
         self.output = None if tie_weights else Linear(d_model, vocab_size, bias=False)
 
-    def forward(self, ids, key_padding_mask=None):  # ids (B, T)
+    def new_cache(self, batch_size=1):
+        """An empty key/value cache for generation: one KVCache (B, H, max_len, d_head) per block."""
+        dtype = self.token_embedding.weight.dtype
+        return [KVCache(batch_size, block.attention.n_heads, self.max_len, block.attention.d_head, dtype)
+                for block in self.blocks]
+
+    def forward(self, ids, key_padding_mask=None, cache=None):  # ids (B, T)
         ids = backend.asarray(ids)  # accepts lists and host arrays too
-        T = ids.shape[-1]
-        if T > self.max_len:
-            raise ValueError(f"Transformer.forward: sequence length {T} exceeds max_len={self.max_len}")
+        if cache is not None and len(cache) != len(self.blocks):
+            raise ValueError(f"Transformer.forward: cache has {len(cache)} layers, expected one per block "
+                             f"({len(self.blocks)}); make it with new_cache()")
+        start, T = (0 if cache is None else cache[0].length), ids.shape[-1]
+        if start + T > self.max_len:
+            after = f" after {start} cached tokens" if start else ""
+            raise ValueError(f"Transformer.forward: sequence length {T}{after} exceeds max_len={self.max_len}")
         if self.positional == "learned":
-            positions = self.position_embedding.weight[:T]  # (T, D)
+            positions = self.position_embedding.weight[start : start + T]  # (T, D)
         else:
-            positions = self.position_table[:T]  # (T, D), an array: no gradient
+            positions = self.position_table[start : start + T]  # (T, D), an array: no gradient
         x = self.dropout(self.token_embedding(ids) + positions)  # (B, T, D)
-        for block in self.blocks:
-            x = block(x, key_padding_mask)  # (B, T, D)
+        for index, block in enumerate(self.blocks):
+            x = block(x, key_padding_mask, cache=None if cache is None else cache[index])  # (B, T, D)
         if self.final_norm is not None:
             x = self.final_norm(x)
         return x  # (B, T, D)
