@@ -233,15 +233,17 @@ for prompt in ["phones |", "coffee makers |", "dog food |"]:
 # only the new token's query, key and value, then attends to the cache: $O(1)$ positions of work per
 # block, plus the $O(n)$ dot products with the cached keys.
 #
-# `TextLM.forward_cached` is that step. First, correctness: feeding tokens one at a time through the cache
-# must give the same logits as one full forward pass.
+# The cache lives in the attention layers (`minishop.nn.attention.KVCache`, one per block, allocated once
+# with room for `max_len` tokens): `lm(new_tokens, cache=cache)` is that step. First, correctness: feeding
+# tokens one at a time through the cache must give the same logits as one full forward pass.
 
 # %%
 sequence = train_set.sequences[0]  # (T,) a whole training document
 with no_grad():
     full = lm(np.array([sequence])).numpy()[0]  # (T, V) every position at once, no cache
 cache = lm.new_cache()
-stepwise = np.concatenate([lm.forward_cached(np.array([[token]]), cache).numpy()[0] for token in sequence])  # (T, V)
+with no_grad():  # the cache keeps plain arrays, no graph: it is for inference
+    stepwise = np.concatenate([lm(np.array([[token]]), cache=cache).numpy()[0] for token in sequence])  # (T, V)
 print(f"largest difference between cached and uncached logits: {np.abs(full - stepwise).max():.2e} "
       f"over {full.size} logits")
 
@@ -259,7 +261,7 @@ cache = timing_model.new_cache()
 with no_grad():
     for n in range(1, 129):
         start = time.perf_counter()
-        timing_model.forward_cached(np.array([tokens[n - 1:n]]), cache)  # one new position
+        timing_model(np.array([tokens[n - 1:n]]), cache=cache)  # one new position
         seconds_cached.append(time.perf_counter() - start)
         start = time.perf_counter()
         timing_model(np.array([tokens[:n]]))  # all n positions again
