@@ -23,11 +23,13 @@
 # 2. write a tiny scalar autograd engine (`Value`) and compare it with `minishop.Tensor`;
 # 3. derive and code the backward of the softmax as a vector–Jacobian product;
 # 4. compute numerical gradients by central differences, and choose the step size $\varepsilon$;
-# 5. use `minishop.gradcheck`, and read its message when a backward is wrong.
+# 5. use `minishop.gradcheck`, and read its message when a backward is wrong;
+# 6. add a new op to minishop through its public op hook (`minishop.Function`), with a backward you derived,
+#    and prove it right with `gradcheck` — your op then runs inside the recommender of lesson 8.
 #
 # **Prerequisites.** Derivatives of one variable and the chain rule; NumPy arrays; lesson 5 (softmax).
 #
-# **Run time:** about 10 seconds on a laptop CPU.
+# **Study time:** about 3 hours (see lessons/README.md).
 
 # %%
 import math
@@ -38,7 +40,9 @@ import numpy as np
 import minishop
 import minishop.functional as F
 from minishop import Tensor
-from checks import check_close, check_function
+from checks import hint, use
+from checks.lesson06 import (check_df_db, check_gelu, check_numerical_gradient, check_quiz,
+                             check_softmax_backward)
 
 minishop.manual_seed(0)
 rng = np.random.default_rng(0)
@@ -152,7 +156,7 @@ ax.set_title("forward: values flow right  ·  backward: gradients flow left")
 plt.show()
 
 # %% [markdown]
-# ### Exercise 1 — the chain rule by hand
+# ### Exercise 1 — the chain rule by hand (1 point)
 # Using only the chain rule and the values printed above ($a = 0.5$, $b=-1.5$, $c = 0.8$), compute
 # $\partial f/\partial b$ **as a formula** in NumPy/`math` (do not read it off the `Value` output!) and
 # store the number in `df_db`.
@@ -161,9 +165,7 @@ plt.show()
 df_db = None  # your code here
 
 # %%
-_a, _b, _c = (Tensor(np.array(v), requires_grad=True) for v in (0.5, -1.5, 0.8))
-(_a * _b + _c).tanh().backward()
-check_close(df_db, _b.grad, name="df_db", hint="df/db = (1 - tanh(u)**2) * a with u = a*b + c")
+check_df_db(df_db)
 
 # %% [markdown]
 # ## 2. The same graph in minishop
@@ -212,7 +214,7 @@ print("dL/dX = G Wᵀ:", np.allclose(Xt.grad, G_np @ W_np.T), "   dL/dW = Xᵀ G
 # No $T\times T$ Jacobian is needed: one dot product per row. It only uses the output $y$, so the forward
 # can keep $y$ and throw $x$ away.
 #
-# ### Exercise 2 — code the softmax backward
+# ### Exercise 2 — code the softmax backward (2 points)
 # Write `softmax_backward(y, g)` for arrays of shape `(N, C)` (softmax over the last axis): `y` is the
 # softmax output and `g` the upstream gradient; return $\partial L/\partial x$, same shape. It is checked
 # against minishop's autograd on inputs you have not seen.
@@ -224,19 +226,7 @@ def softmax_backward(y, g):
 
 
 # %%
-def _autograd_softmax_grad(x, g):
-    xt = Tensor(x, requires_grad=True)
-    F.softmax(xt, axis=-1).backward(g)
-    return xt.grad
-
-
-_xs = [rng.standard_normal(shape) for shape in [(2, 3), (5, 7), (1, 4)]]
-_gs = [rng.standard_normal(x.shape) for x in _xs]
-check_function(
-    softmax_backward,
-    [((F.softmax(Tensor(x), axis=-1).numpy(), g), _autograd_softmax_grad(x, g)) for x, g in zip(_xs, _gs)],
-    hint="(g * y).sum(axis=-1, keepdims=True) is the dot product per row; then y * (g - that)",
-)
+check_softmax_backward(softmax_backward)
 
 # %% [markdown]
 # ## 5. Gradient checking by finite differences
@@ -275,13 +265,16 @@ ax.set_ylabel("|numeric − exact|")
 ax.set_title("Truncation error falls with ε, round-off error grows as ε shrinks")
 ax.legend()
 plt.show()
+for label, errors in [("central, float64", central_error), ("central, float32", central_error32)]:
+    best = int(np.argmin(errors))
+    print(f"{label}: smallest error {errors[best]:.1e} at ε = {epsilons[best]:.0e}")
 
 # %% [markdown]
-# Central differences in float64 reach ~$10^{-10}$ around $\varepsilon = 10^{-5}$–$10^{-6}$; in float32 the
-# best is only ~$10^{-4}$, at a much larger $\varepsilon$. That is why gradient checks always run in **float64**
+# Central differences in float64 are far more accurate than in float32, and their best $\varepsilon$ is much
+# smaller (printed above). That is why gradient checks always run in **float64**
 # (`minishop.set_default_dtype("float64")`), while training runs in float32.
 #
-# ### Exercise 3 — a numerical gradient
+# ### Exercise 3 — a numerical gradient (2 points)
 # Write `numerical_gradient(f, x, eps=1e-6)` that returns the central-difference gradient of a scalar
 # function `f` at the float64 array `x` (any shape): one pair of evaluations per element. Loop over
 # `np.ndindex(x.shape)`, and restore each element after perturbing it.
@@ -293,21 +286,7 @@ def numerical_gradient(f, x, eps=1e-6):
 
 
 # %%
-def _f1(x):
-    return float(np.sum(np.sin(x) * x))
-
-
-def _f2(x):
-    return float(np.log(np.sum(np.exp(x))))  # log-sum-exp: its gradient is the softmax
-
-
-_x1, _x2 = rng.standard_normal((3, 4)), rng.standard_normal(5)
-check_function(
-    numerical_gradient,
-    [((_f1, _x1.copy()), np.cos(_x1) * _x1 + np.sin(_x1)), ((_f2, _x2.copy()), F.softmax(Tensor(_x2)).numpy())],
-    atol=1e-7, rtol=1e-6,
-    hint="grad = np.zeros_like(x); for i in np.ndindex(x.shape): save x[i], set x[i] ± eps, evaluate f, restore",
-)
+check_numerical_gradient(numerical_gradient)
 
 # %% [markdown]
 # ## 6. `minishop.gradcheck`, and what a wrong backward looks like
@@ -346,13 +325,109 @@ except AssertionError as error:
 # The message names the input, the element where analytic and numeric gradients disagree most, and both
 # values — enough to start debugging: the analytic value is $y_j g_j$, missing the $-y_j\sum_i g_i y_i$ term.
 
+# %% [markdown]
+# Your softmax from lesson 5 (if it passed its check there) goes through the same test — it is built from
+# Tensor operations, so its backward comes from theirs:
+
+# %%
+softmax = use("softmax", F.softmax)
+print(minishop.gradcheck(lambda x: softmax(x, axis=-1), [logits]))
+
 # %%
 minishop.set_default_dtype("float32")  # back to the training default
 
 # %% [markdown]
+# ## 7. A new op of your own, through minishop's op hook
+#
+# Building a function from Tensor operations gives its backward for free, but sometimes an op deserves a
+# hand-written backward: it is faster (one fused step instead of a dozen nodes), uses less memory (it keeps
+# only what the backward needs), or is more accurate. minishop's public **op hook** is `minishop.Function`:
+# subclass it, write `forward(self, *arrays)` on plain arrays (keeping on `self` whatever the backward
+# needs), and `backward(self, g)` returning a **tuple** with one gradient per input; then
+# `MyOp.apply(tensor)` runs it inside the graph. Here is the smallest example, $y = x^2$:
+
+# %%
+class Square(minishop.Function):
+    def forward(self, x):  # x: a plain array
+        self.x = x  # what backward needs
+        return x * x
+
+    def backward(self, g):  # g = dL/dy, same shape as y
+        return (2 * self.x * g,)  # dL/dx = dy/dx · g
+
+
+minishop.set_default_dtype("float64")
+z = Tensor(rng.standard_normal(4), requires_grad=True)
+print(minishop.gradcheck(lambda t: Square.apply(t), [z]))
+minishop.set_default_dtype("float32")
+
+# %% [markdown]
+# The transformer's feed-forward layer (lesson 8) uses the **GELU** activation, in its tanh approximation:
+#
+# $$\operatorname{GELU}(x) = \tfrac12\,x\,\big(1 + \tanh u\big),\qquad u = c\,(x + k x^3),\quad c = \sqrt{2/\pi},\ k = 0.044715 .$$
+#
+# ### Exercise 4 — GELU as a minishop op (3 points)
+# Complete `GELU.forward` and `GELU.backward` (derive $dy/dx$ with the product rule and the chain rule).
+# `gelu(x)` applies it. The check compares output and gradient with `minishop.functional.gelu` and runs
+# `minishop.gradcheck` on your op. Once it passes, lesson 8's transformer can run your GELU.
+
+# %%
+GELU_C, GELU_K = math.sqrt(2.0 / math.pi), 0.044715
+
+
+class GELU(minishop.Function):
+    def forward(self, x):
+        raise NotImplementedError  # your code here: y, keeping on self what backward needs
+
+    def backward(self, g):
+        raise NotImplementedError  # your code here: a tuple with dL/dx
+
+
+def gelu(x):
+    return GELU.apply(x)
+
+
+# %%
+check_gelu(gelu)
+
+# %% [markdown]
+# From here on your GELU stands in for minishop's (if it passed). Its curve and its derivative:
+
+# %%
+gelu = use("gelu", F.gelu, yours=gelu)
+grid = Tensor(np.linspace(-4, 4, 201), requires_grad=True)
+gelu(grid).sum().backward()  # the sum's gradient is 1 everywhere, so grid.grad = dGELU/dx
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(grid.numpy(), gelu(grid).numpy(), label="GELU(x)")
+ax.plot(grid.numpy(), grid.grad, label="dGELU/dx (from backward)")
+ax.plot(grid.numpy(), np.maximum(grid.numpy(), 0), ":", color="gray", label="ReLU, for comparison")
+ax.axhline(0, color="black", lw=0.5)
+ax.set_xlabel("x")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## Quiz (3 points)
+# 1. Backpropagation visits the nodes of the graph in (a) the order they were created; (b) reverse
+#    topological order; (c) any order.
+# 2. A central-difference gradient check of a model with $P$ parameters needs about (a) 1; (b) $P$;
+#    (c) $2P$ forward passes.
+# 3. `Function.backward(self, g)` must return (a) one gradient per input, each of that input's shape;
+#    (b) the Jacobian; (c) the gradient of the output.
+#
+# Answer with letters, e.g. `{"1": "a", "2": "a", "3": "a"}`.
+
+# %%
+answers = {"1": None, "2": None, "3": None}  # your answers here
+
+# %%
+check_quiz(answers)
+
+# %% [markdown]
 # ## Reflection
-# 1. Why does backpropagation cost about the same as one forward pass, while finite differences cost one
-#    forward pass **per parameter**? How long would a gradient check of a 1-million-parameter model take?
+# 1. Why does backpropagation cost about the same as one forward pass, while central differences cost
+#    **two** forward passes per parameter? How long would a gradient check of a 1-million-parameter model
+#    take if one forward pass takes 10 ms?
 # 2. In `Value.__add__` the gradients are *added* (`+=`) rather than assigned. Build an expression that
 #    uses one `Value` twice and see what goes wrong with `=` instead.
 # 3. The buggy softmax passed a forward-only test. What kind of test would have caught it without
@@ -365,5 +440,7 @@ minishop.set_default_dtype("float32")  # back to the training default
 #   $G W^\top$ and $X^\top G$ for a matmul, $y\odot(g - \langle g, y\rangle)$ for a softmax.
 # - Central differences in float64 with $\varepsilon\approx 10^{-6}$ check any backward to ~$10^{-9}$;
 #   `minishop.gradcheck` does it for you and says where it fails.
+# - A new op is a `minishop.Function` with `forward` on arrays and `backward` returning one gradient per input.
+# - **Yours from now on:** `gelu` — lesson 8's feed-forward layer runs it.
 #
 # **Next:** lesson 7 uses these gradients to train — with SGD, momentum, Adam and AdamW.

@@ -236,3 +236,76 @@ def test_lesson05_heads_reject_a_reshape_without_transpose():
 def test_lesson05_quiz():
     assert lesson05.check_quiz(dict(lesson05.QUIZ))
     _rejects(lesson05.check_quiz, {**lesson05.QUIZ, "2": "a"})
+
+
+# ---------------------------------------------------------------------------------------------- lesson 06
+
+import minishop  # noqa: E402
+
+from checks import lesson06  # noqa: E402
+
+
+def test_lesson06_chain_rule_rejects_a_missing_local_derivative():
+    u = 0.5 * -1.5 + 0.8
+    assert lesson06.check_df_db((1 - math.tanh(u) ** 2) * 0.5)
+    _rejects(lesson06.check_df_db, 0.5)  # forgot tanh's derivative
+    _rejects(lesson06.check_df_db, (1 - math.tanh(u)) * 0.5)  # 1 - tanh, not 1 - tanh²
+
+
+def test_lesson06_softmax_backward_rejects_a_missing_term_and_the_wrong_axis():
+    right = lambda y, g: y * (g - (g * y).sum(axis=-1, keepdims=True))  # noqa: E731
+    assert lesson06.check_softmax_backward(right)
+    _rejects(lesson06.check_softmax_backward, lambda y, g: y * g)  # the diagonal of the Jacobian only
+    _rejects(lesson06.check_softmax_backward, lambda y, g: y * (g - (g * y).sum(axis=0, keepdims=True)))
+
+
+def _numerical_gradient(f, x, eps=1e-6, central=True, restore=True):
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        saved = x[index]
+        x[index] = saved + eps
+        plus = f(x)
+        x[index] = saved - eps if central else saved
+        minus = f(x)
+        if restore:
+            x[index] = saved
+        grad[index] = (plus - minus) / (2 * eps if central else eps)
+    return grad
+
+
+def test_lesson06_numerical_gradient_rejects_one_sided_and_unrestored():
+    assert lesson06.check_numerical_gradient(_numerical_gradient)
+    _rejects(lesson06.check_numerical_gradient, lambda f, x, eps=1e-6: _numerical_gradient(f, x, eps, central=False))
+    _rejects(lesson06.check_numerical_gradient, lambda f, x, eps=1e-6: _numerical_gradient(f, x, eps, restore=False))
+
+
+def _gelu_op(backward_terms=2, exact=False):
+    c, k = math.sqrt(2 / math.pi), 0.044715
+
+    class GELU(minishop.Function):
+        def forward(self, x):
+            self.x, self.t = x, np.tanh(c * (x + k * x ** 3))
+            if exact:  # the erf GELU: not the tanh approximation minishop uses
+                return 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+            return 0.5 * x * (1 + self.t)
+
+        def backward(self, g):
+            x, t = self.x, self.t
+            dy = 0.5 * (1 + t)
+            if backward_terms == 2:
+                dy = dy + 0.5 * x * (1 - t * t) * c * (1 + 3 * k * x ** 2)
+            return (g * dy,)
+
+    return lambda x: GELU.apply(x)
+
+
+def test_lesson06_gelu_op_rejects_a_half_product_rule_and_the_erf_formula():
+    assert lesson06.check_gelu(_gelu_op())
+    message = _rejects(lesson06.check_gelu, _gelu_op(backward_terms=1))
+    assert "gradient" in message
+    _rejects(lesson06.check_gelu, _gelu_op(exact=True))
+
+
+def test_lesson06_quiz():
+    assert lesson06.check_quiz(dict(lesson06.QUIZ))
+    _rejects(lesson06.check_quiz, {**lesson06.QUIZ, "2": "b"})

@@ -24,7 +24,8 @@ import minishop.functional as F
 from minishop import Tensor
 from minishop.nn.attention import MASKED_SCORE, attention_mask, seed_attention
 
-from . import as_array, check_function, quiz, register
+from . import check_function, quiz, register
+from .tensor_cases import tensor_case
 
 LESSON = "lesson05"
 register("softmax", 2, ("Softmax normalises along ONE axis; every row of the result sums to 1.",
@@ -55,7 +56,7 @@ register("multi_head_attention", 3, ("Project x to q, k, v with x @ W + b, split
                                      "The head width is D // n_heads: use your split_heads and merge_heads."), LESSON)
 register("quiz 05", 3, ("Each answer is in one section of the lesson: scaling (2), masks (4-5), heads (6).",), LESSON)
 
-rng = np.random.default_rng(5)
+rng = np.random.default_rng(5)  # seeded: every run checks the same inputs
 
 
 # ------------------------------------------------------------------------------------ library fallbacks
@@ -66,7 +67,8 @@ def library_softmax(x, axis=-1):
 
 
 def library_causal_mask(T):
-    return attention_mask(T, T, causal=True)
+    mask = attention_mask(T, T, causal=True)  # None when nothing is masked (T = 1)
+    return np.zeros((T, T), dtype=bool) if mask is None else mask
 
 
 def library_padding_mask(lengths, T):
@@ -103,56 +105,14 @@ def mha_params(layer):
             zip("qkvo", (layer.q_proj, layer.k_proj, layer.v_proj, layer.out_proj))}
 
 
-# ------------------------------------------------------------------------------------- tensor cases
-
-
-def _tensor_case(reference, arrays, extra=(), kwargs=None):
-    """A check_function case: Tensors that require grad, and an `expected` that compares the learner's
-    output and the gradients it sends back with those of `reference` on copies of the same inputs."""
-    kwargs = kwargs or {}
-    inputs = [Tensor(a.copy(), requires_grad=True) for a in arrays]
-    theirs = [Tensor(a.copy(), requires_grad=True) for a in arrays]
-    want = reference(*theirs, *extra, **kwargs)
-    weights = rng.standard_normal(want.shape)  # a random upstream gradient: every output element matters
-    (want * Tensor(weights)).sum().backward()
-
-    def expected(got):
-        problem = _compare(got, want.numpy(), "output")
-        if problem:
-            return problem
-        if not isinstance(got, Tensor) or not got.requires_grad:
-            return ("returned no Tensor connected to its inputs: use Tensor methods only (no .numpy(), no np.*), "
-                    "so that gradients can flow back")
-        (got * Tensor(weights)).sum().backward()
-        for number, (mine, ref) in enumerate(zip(inputs, theirs), start=1):
-            problem = _compare(mine.grad if mine.grad is not None else np.zeros(mine.shape), ref.grad,
-                               f"gradient of input {number}")
-            if problem:
-                return problem
-        return None
-    return tuple(inputs) + tuple(extra), kwargs, expected
-
-
-def _compare(got, want, what, atol=1e-8, rtol=1e-6):
-    got, want = as_array(got), as_array(want)
-    if got.shape != want.shape:
-        return f"the {what} has shape {got.shape}, expected {want.shape}"
-    if not np.all(np.isfinite(got)) and np.all(np.isfinite(want)):
-        return f"the {what} has a non-finite value (inf or NaN): an exponent overflowed, or a row was all -inf"
-    if not np.allclose(got, want, atol=atol, rtol=rtol):
-        worst = np.unravel_index(int(np.argmax(np.abs(got - want))), got.shape)
-        return f"the {what} differs: at index {tuple(int(i) for i in worst)} expected {want[worst]:.6g}, got {got[worst]:.6g}"
-    return None
-
-
 # ------------------------------------------------------------------------------------------ the checks
 
 
 def check_softmax(softmax):
     hard = rng.standard_normal((2, 5, 7))
-    cases = [_tensor_case(library_softmax, [hard]),
-             _tensor_case(library_softmax, [hard * 1000.0 + 100.0]),  # overflows without the shift
-             _tensor_case(library_softmax, [rng.standard_normal((3, 4)) * 30.0], kwargs={"axis": 0})]
+    cases = [tensor_case(library_softmax, [hard]),
+             tensor_case(library_softmax, [hard * 1000.0 + 100.0]),  # overflows without the shift
+             tensor_case(library_softmax, [rng.standard_normal((3, 4)) * 30.0], kwargs={"axis": 0})]
     return check_function("softmax", softmax, cases)
 
 
@@ -163,7 +123,7 @@ def check_seed_attention(seed_attention_fn):
 
 
 def check_causal_mask(causal_mask):
-    return check_function("causal_mask", causal_mask, [((T,), attention_mask(T, T, causal=True)) for T in (1, 5, 7)])
+    return check_function("causal_mask", causal_mask, [((T,), library_causal_mask(T)) for T in (1, 5, 7)])
 
 
 def check_padding_mask(padding_mask):
@@ -178,22 +138,22 @@ def check_attention(attention):
     padded = np.zeros((B, Tk), dtype=bool)
     padded[1, :4] = True  # the second sequence is left-padded
     mask = attention_mask(Tk, Tk, causal=True, key_padding_mask=padded, score_ndim=3)  # (B, Tk, Tk)
-    cases = [_tensor_case(library_attention, [q, k, v]),
-             _tensor_case(library_attention, [k[:, :, :d] * 3, k * 3, v], extra=(mask,)),  # row 0 fully masked
-             _tensor_case(library_attention, [q[None], k[None], v[None]])]  # an extra leading (head) axis
+    cases = [tensor_case(library_attention, [q, k, v]),
+             tensor_case(library_attention, [k[:, :, :d] * 3, k * 3, v], extra=(mask,)),  # row 0 fully masked
+             tensor_case(library_attention, [q[None], k[None], v[None]])]  # an extra leading (head) axis
     return check_function("attention", attention, cases)
 
 
 def check_split_heads(split_heads):
     x = rng.standard_normal((2, 5, 12))
     return check_function("split_heads", split_heads,
-                          [_tensor_case(library_split_heads, [x], extra=(3,)),
-                           _tensor_case(library_split_heads, [x], extra=(4,))])
+                          [tensor_case(library_split_heads, [x], extra=(3,)),
+                           tensor_case(library_split_heads, [x], extra=(4,))])
 
 
 def check_merge_heads(merge_heads):
     return check_function("merge_heads", merge_heads,
-                          [_tensor_case(library_merge_heads, [rng.standard_normal((2, 3, 5, 4))])])
+                          [tensor_case(library_merge_heads, [rng.standard_normal((2, 3, 5, 4))])])
 
 
 def check_multi_head_attention(multi_head_attention):
@@ -208,7 +168,7 @@ def check_multi_head_attention(multi_head_attention):
     params = mha_params(layer)
     return check_function("multi_head_attention", multi_head_attention,
                           [((Tensor(x), params, H), {"mask": mask}, expected),
-                           _tensor_case(library_multi_head_attention, [x[:, :4]], extra=(params, 4))],
+                           tensor_case(library_multi_head_attention, [x[:, :4]], extra=(params, 4))],
                           atol=1e-5)
 
 

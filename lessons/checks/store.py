@@ -18,6 +18,7 @@ import json
 import linecache
 import os
 import pathlib
+import re
 import textwrap
 import types
 
@@ -25,7 +26,7 @@ PRELUDE = """\
 import math
 import numpy as np
 import minishop
-from minishop import Tensor, functional as F
+from minishop import Function, Tensor, functional as F
 from minishop import nn
 xp = minishop.backend.xp()
 """
@@ -69,7 +70,7 @@ def _code_names(code):
 def _dependencies(function, seen, sources, lines):
     """Fill `sources` with the notebook functions `function` calls (deepest first) and `lines` with the
     imports and constants it needs; what the prelude already gives is skipped."""
-    prelude = {"math", "np", "minishop", "Tensor", "F", "nn", "xp"}
+    prelude = {"math", "np", "minishop", "Function", "Tensor", "F", "nn", "xp"}
     for name in sorted(_code_names(function.__code__)):
         if name in seen or name in prelude or hasattr(builtins, name) or name not in function.__globals__:
             continue
@@ -80,11 +81,32 @@ def _dependencies(function, seen, sources, lines):
         elif isinstance(value, types.FunctionType) and value.__module__ in (function.__module__, PIECES_MODULE):
             _dependencies(value, seen, sources, lines)
             sources.append(textwrap.dedent(inspect.getsource(value)))
+        elif isinstance(value, type) and value.__module__ in (function.__module__, PIECES_MODULE):
+            for method in vars(value).values():  # a class of the notebook, e.g. an op: what its methods use
+                if isinstance(method, types.FunctionType):
+                    _dependencies(method, seen, sources, lines)
+            sources.append(_class_source(value))
         elif callable(value) and getattr(value, "__module__", None) not in (None, "__main__", function.__module__) \
                 and value.__qualname__.isidentifier():
             lines.append(f"from {value.__module__} import {value.__qualname__} as {name}")
         elif isinstance(value, (bool, int, float, str)):
             lines.append(f"{name} = {value!r}")
+
+
+def _class_source(cls):
+    """The source of a class defined in a notebook cell (inspect.getsource cannot find a cell's module
+    file, so we start from one of its methods, whose code knows its cell, and walk up to `class`)."""
+    try:
+        return textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):
+        pass
+    for method in vars(cls).values():
+        if isinstance(method, types.FunctionType):
+            lines = linecache.getlines(method.__code__.co_filename)
+            for start in range(method.__code__.co_firstlineno - 1, -1, -1):
+                if re.match(rf"\s*class\s+{cls.__name__}\b", lines[start]):
+                    return textwrap.dedent("".join(inspect.getblock(lines[start:])))
+    raise OSError(f"could not find the source of class {cls.__name__}")
 
 
 def save_piece(name, function):

@@ -9,8 +9,9 @@
 # %% [markdown]
 # # Lesson 6 — Backpropagation and gradient checking: solutions
 #
-# The solved exercises of `06_backpropagation.ipynb`, each with the setup it needs and the same check as
-# the lesson. Try the exercises first!
+# The solved exercises of `06_backpropagation.ipynb`, each with the same check as the lesson, the quiz's
+# answers and answers to the reflection questions. Try the exercises first! Running this notebook saves
+# the GELU op as "your" piece, so the solutions of lessons 8 and 13 run it.
 
 # %%
 import math
@@ -18,14 +19,12 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, "..")  # lessons/, where checks.py lives (this notebook runs in lessons/solutions/)
+sys.path.insert(0, "..")  # lessons/, where the checks package lives (this notebook runs in lessons/solutions/)
 import minishop
-import minishop.functional as F
-from minishop import Tensor
-from checks import check_close, check_function
+from checks.lesson06 import (check_df_db, check_gelu, check_numerical_gradient, check_quiz,
+                             check_softmax_backward)
 
 minishop.manual_seed(0)
-rng = np.random.default_rng(0)
 
 # %% [markdown]
 # ### Exercise 1 — the chain rule by hand
@@ -37,9 +36,7 @@ u_value = a_value * b_value + c_value
 df_db = (1 - math.tanh(u_value) ** 2) * a_value
 
 # %%
-_a, _b, _c = (Tensor(np.array(v), requires_grad=True) for v in (0.5, -1.5, 0.8))
-(_a * _b + _c).tanh().backward()
-check_close(df_db, _b.grad, name="df_db", hint="df/db = (1 - tanh(u)**2) * a with u = a*b + c")
+check_df_db(df_db)
 
 
 # %% [markdown]
@@ -54,19 +51,7 @@ def softmax_backward(y, g):
 
 
 # %%
-def _autograd_softmax_grad(x, g):
-    xt = Tensor(x, requires_grad=True)
-    F.softmax(xt, axis=-1).backward(g)
-    return xt.grad
-
-
-_xs = [rng.standard_normal(shape) for shape in [(2, 3), (5, 7), (1, 4)]]
-_gs = [rng.standard_normal(x.shape) for x in _xs]
-check_function(
-    softmax_backward,
-    [((F.softmax(Tensor(x), axis=-1).numpy(), g), _autograd_softmax_grad(x, g)) for x, g in zip(_xs, _gs)],
-    hint="(g * y).sum(axis=-1, keepdims=True) is the dot product per row; then y * (g - that)",
-)
+check_softmax_backward(softmax_backward)
 
 
 # %% [markdown]
@@ -88,18 +73,55 @@ def numerical_gradient(f, x, eps=1e-6):
 
 
 # %%
-def _f1(x):
-    return float(np.sum(np.sin(x) * x))
+check_numerical_gradient(numerical_gradient)
+
+# %% [markdown]
+# ### Exercise 4 — GELU as a minishop op
+# With $t = \tanh u$: $\frac{dy}{dx} = \tfrac12(1 + t) + \tfrac12 x\,(1 - t^2)\,c\,(1 + 3kx^2)$.
+
+# %%
+GELU_C, GELU_K = math.sqrt(2.0 / math.pi), 0.044715
 
 
-def _f2(x):
-    return float(np.log(np.sum(np.exp(x))))  # log-sum-exp: its gradient is the softmax
+class GELU(minishop.Function):
+    def forward(self, x):
+        self.x = x
+        self.t = np.tanh(GELU_C * (x + GELU_K * x ** 3))  # keep tanh(u): backward needs it
+        return 0.5 * x * (1 + self.t)
+
+    def backward(self, g):
+        x, t = self.x, self.t
+        du_dx = GELU_C * (1 + 3 * GELU_K * x ** 2)
+        dy_dx = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du_dx  # product rule, then chain rule
+        return (g * dy_dx,)
 
 
-_x1, _x2 = rng.standard_normal((3, 4)), rng.standard_normal(5)
-check_function(
-    numerical_gradient,
-    [((_f1, _x1.copy()), np.cos(_x1) * _x1 + np.sin(_x1)), ((_f2, _x2.copy()), F.softmax(Tensor(_x2)).numpy())],
-    atol=1e-7, rtol=1e-6,
-    hint="grad = np.zeros_like(x); for i in np.ndindex(x.shape): save x[i], set x[i] ± eps, evaluate f, restore",
-)
+def gelu(x):
+    return GELU.apply(x)
+
+
+# %%
+check_gelu(gelu)
+
+# %% [markdown]
+# ## Quiz
+
+# %%
+answers = {"1": "b", "2": "c", "3": "a"}
+
+# %%
+check_quiz(answers)
+
+# %% [markdown]
+# ## Reflection — answers
+# 1. **Cost.** The backward pass visits each node once and does about as much work there as the forward
+#    did (a vector–Jacobian product is one or two array operations of the same size), so the gradient of
+#    *all* parameters costs a small multiple of one forward pass. Central differences need two forward
+#    passes per parameter: for $10^6$ parameters at 10 ms each, $2\times10^6 \times 10$ ms ≈ 5.6 hours —
+#    which is why gradient checks run on tiny inputs, and never during training.
+# 2. **`+=`, not `=`.** Take $y = x \cdot x$: both parents of the product are the same `Value`. Its backward
+#    runs `self.grad = ...; other.grad = ...` on one object, so the second assignment overwrites the
+#    first and $dy/dx$ comes out as $x$ instead of $2x$. Gradients from every use must be summed.
+# 3. **Without finite differences.** Compare the gradient with a reference implementation (PyTorch, or
+#    an analytic formula): here, `softmax_backward` from exercise 2, or the identity that the gradient of
+#    $\sum_j y_j$ (always 1) with respect to $x$ must be 0 — the buggy softmax gives $y \ne 0$.
