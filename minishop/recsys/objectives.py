@@ -17,7 +17,7 @@ Objectives, each a mean over the N real positions, with s(h, i) = h . E[i] the t
     sampled  -log softmax over {pos} + K negatives shared by the batch   sampled softmax (large catalogues)
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from minishop import backend
 import minishop.functional as F
@@ -56,8 +56,8 @@ class RecommenderBatch:
         first, end = rows.start * self.items.shape[1], rows.stop * self.items.shape[1]  # flat index range
         mine = (self.positions >= first) & (self.positions < end)  # (N,) positions in these rows
         negatives = self.negatives[mine] if self.negatives_per_position else self.negatives
-        return RecommenderBatch(self.items[rows], self.targets[rows], self.positions[mine] - first, negatives,
-                                self.negatives_per_position)
+        return replace(self, items=self.items[rows], targets=self.targets[rows], positions=self.positions[mine] - first,
+                       negatives=negatives)  # every other field (shared by the whole batch) as it is
 
 
 def make_batch(histories, n_items, max_len, objective, rng, n_negatives=100):
