@@ -1,14 +1,24 @@
 """minishop: a small transformer recommender / language model for e-commerce, from scratch over NumPy/CuPy.
 
-The engine in four files, read in this order:
+The engine, read in this order:
   backend.py     which array library (NumPy or CuPy), default dtype, seeded random numbers
-  tensor.py      Tensor + reverse-mode autodiff: each op records its local derivative; backward()
+  tensor.py      Tensor + reverse-mode autodiff: each op beside its local derivative; backward()
                  applies the chain rule from the loss to the inputs in reverse topological order
   functional.py  fused ops (softmax, layer_norm, cross_entropy, ...) with hand-derived gradients
   gradcheck.py   checks every gradient against finite differences
+  arrays.py      fast array kernels with no graph (BLAS sums, scatter-add), each beside its plain reading
+  function.py    your own op: `Function`, forward and backward on plain arrays, checked with gradcheck
+
+Then the packages, each one idea: nn (layers, attention, transformer), optim, tokenizers, data, eval,
+recsys (the sequential recommender), text (language tasks); and train.py, the one training loop.
+
+`import minishop` is light and changes nothing global: the packages load on first use
+(`minishop.data.prepare` works after a bare `import minishop`), and the process-wide speed settings
+(`backend.set_num_threads`, `backend.tune_malloc`) are called by the command line and the training loop.
 """
 
-from minishop import _malloc  # noqa: F401  (tunes glibc malloc once, at import; see _malloc.py)
+import importlib
+
 from minishop import backend
 from minishop.backend import (
     backend_name,
@@ -25,3 +35,20 @@ from minishop.function import Function
 from minishop.gradcheck import GradcheckResult, gradcheck
 
 __version__ = "0.1.0"
+
+# Loaded on first access (as NumPy and PyTorch do), so `import minishop` does not pull in pandas & co.
+_SUBMODULES = (
+    "arrays", "nn", "optim", "tokenizers", "data", "eval", "recsys", "text",
+    "train", "runs", "checkpoint", "cli",
+)
+
+
+def __getattr__(name):
+    """minishop.<package> for the packages above: import it now (later lookups find it directly)."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f"minishop.{name}")
+    raise AttributeError(f"module 'minishop' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBMODULES))

@@ -1,11 +1,18 @@
 """The array backend: NumPy on a CPU, CuPy on a GPU, with no change to the code.
 
-Every module of minishop asks this file for its array library instead of importing
-NumPy itself:
+Two names, and only these two, say which NumPy you mean:
+
+    backend.xp()    the ACTIVE array module: numpy, or cupy after set_backend("cupy"). Library code makes
+                    and computes its arrays with it, so the same code runs on a CPU or a GPU.
+    backend.np      HOST NumPy, whatever the backend: loading data, tokenizing text, building index
+                    arrays before `asarray()` sends them to the device.
 
     from minishop import backend
-    xp = backend.xp()          # numpy, or cupy after set_backend("cupy")
+    xp = backend.xp()
     x = xp.zeros((3, 4), dtype=backend.default_dtype())
+
+(`get_array_module(x)` answers a different question: which of the two modules an array `x` belongs to.)
+This is the only file in `minishop/` that imports NumPy directly.
 
 Three pieces of global state live here and nowhere else:
 
@@ -13,33 +20,28 @@ Three pieces of global state live here and nowhere else:
 - the default floating dtype for new parameters (float32 for training, float64 for gradient checks);
 - one seeded random generator per backend (`manual_seed`), so runs are reproducible.
 
-It also holds the one array operation whose fast form differs between the two libraries:
-`scatter_add_rows`, the backward of every gather (embedding lookups). Where it fits: the autograd
-engine (tensor.py) records each operation on Tensors and, in backward(), applies the chain rule
-dL/dx = dL/dy * dy/dx from the loss back to the inputs, visiting the graph in reverse topological
-order so each node's gradient is complete before it is passed on. Every array it touches is
-created through this module, which is why the same engine runs on a CPU or a GPU.
-
-This is the only file in `minishop/` that imports NumPy directly.
+Two process-wide speed settings live here too, and both are OPT-IN: importing minishop changes nothing
+global, and the `minishop` command and the training loop call them. `set_num_threads` limits BLAS
+threads; `tune_malloc` keeps glibc from returning large freed arrays to the kernel.
 """
 
+import ctypes
+import ctypes.util
 import os
+import sys
 
-import numpy
-
-# NumPy itself, for host-side work that stays on the CPU whatever the backend: loading data with pandas,
-# tokenizing text, building index arrays before they are sent to the device with asarray().
-np = numpy
+import numpy as np  # host NumPy (see the module docstring); the active module is xp()
 
 _BACKENDS = ("numpy", "cupy")
 _DTYPES = ("float32", "float64")
 
 _state = {
     "name": "numpy",
-    "xp": numpy,
-    "dtype": numpy.float32,
+    "xp": np,
+    "dtype": np.float32,
     "rng": None,  # created lazily by rng(), reset by manual_seed()
     "seed": None,
+    "malloc_tuned": False,  # set by tune_malloc()
 }
 
 
@@ -76,7 +78,7 @@ def set_backend(name):
     """
     if name not in _BACKENDS:
         raise ValueError(f"set_backend(name={name!r}): expected one of {_BACKENDS}")
-    _state["xp"] = _load_cupy() if name == "cupy" else numpy
+    _state["xp"] = _load_cupy() if name == "cupy" else np
     _state["name"] = name
     _state["rng"] = None
     if _state["seed"] is not None:
@@ -89,7 +91,7 @@ def backend_name():
 
 
 def xp():
-    """The active array module (numpy or cupy). Library code calls this instead of importing numpy."""
+    """The active array module (numpy or cupy). Library code calls this instead of importing np."""
     return _state["xp"]
 
 
@@ -97,18 +99,18 @@ def get_array_module(array):
     """The array module an array belongs to (numpy for NumPy arrays, cupy for CuPy arrays)."""
     if _state["name"] == "cupy":
         return _state["xp"].get_array_module(array)
-    return numpy
+    return np
 
 
 def to_numpy(array):
     """Copy an array (NumPy, CuPy, or a minishop Tensor) to a NumPy array on the host."""
     if hasattr(array, "requires_grad"):  # a minishop Tensor: take the array inside it
         array = array.data
-    if isinstance(array, numpy.ndarray):
+    if isinstance(array, np.ndarray):
         return array
     if hasattr(array, "get"):  # a CuPy array
         return array.get()
-    return numpy.asarray(array)
+    return np.asarray(array)
 
 
 def asarray(data, dtype=None):
@@ -121,14 +123,14 @@ def set_default_dtype(dtype):
 
     "float32" (the default) for training; "float64" for gradient checks by finite differences.
     """
-    name = numpy.dtype(dtype).name
+    name = np.dtype(dtype).name
     if name not in _DTYPES:
         raise ValueError(f"set_default_dtype(dtype={dtype!r}): expected one of {_DTYPES}")
-    _state["dtype"] = numpy.dtype(name).type
+    _state["dtype"] = np.dtype(name).type
 
 
 def default_dtype():
-    """The current default floating dtype (numpy.float32 unless changed)."""
+    """The current default floating dtype (np.float32 unless changed)."""
     return _state["dtype"]
 
 
@@ -147,43 +149,54 @@ def rng():
     return _state["rng"]
 
 
-def scatter_add_rows(n_rows, indices, values):
-    """out[indices[i]] += values[i] for every i, REPEATED indices summing: (N,), (N, D) -> (n_rows, D).
-
-    The backward of every gather (embedding lookup, x[ids]). On NumPy `np.add.at` does this but is
-    2-3x slower than sorting the indices and summing each run of equal ones with `np.add.reduceat`.
-    On CuPy the GPU's atomic adds (cupyx.scatter_add) are the fast way. Indices must be in [0, n_rows).
-    """
-    xp = _state["xp"]
-    out = xp.zeros((n_rows,) + values.shape[1:], dtype=values.dtype)
-    if indices.size == 0:
-        return out
-    if _state["name"] == "cupy":
-        import cupyx
-
-        cupyx.scatter_add(out, indices, values)
-        return out
-    order = numpy.argsort(indices, kind="stable")
-    sorted_indices = indices[order]
-    run_starts = numpy.flatnonzero(numpy.concatenate(([True], sorted_indices[1:] != sorted_indices[:-1])))
-    out[sorted_indices[run_starts]] = numpy.add.reduceat(values[order], run_starts, axis=0)
-    return out
-
-
 def set_num_threads(n):
     """Limit the threads of the BLAS library under NumPy (OpenBLAS, MKL) to n, for the whole process.
 
-    Measured on a 2-core machine: the recommender's small matmuls gain almost nothing from a second
-    BLAS thread, and when another process is busy on the other core, a 2-thread OpenBLAS runs the
-    same training epoch about 10x slower (1.7 s -> 22 s on the bundled shop). So the command line
-    uses 1 thread unless told otherwise. Uses threadpoolctl, which can change the limit after NumPy
-    was imported (the OPENBLAS_NUM_THREADS environment variable only works before).
+    Why: the recommender's small matmuls gain almost nothing from a second BLAS thread, and a
+    multi-threaded BLAS slows down many times over when another process is busy on the same cores.
+    So the command line uses 1 thread unless told otherwise. Uses threadpoolctl, which can change the
+    limit after NumPy was imported (the OPENBLAS_NUM_THREADS environment variable only works before).
     """
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads(n={n!r}): expected a positive int")
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=n, user_api="blas")
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4  # mallopt() parameters, from glibc's <malloc.h>
+
+
+def tune_malloc():
+    """Keep glibc from handing every large freed array back to the kernel (Linux only); True if it took.
+
+    By default glibc's malloc serves each allocation of 128 KiB or more (a threshold that adapts up to
+    32 MiB) with a fresh mmap and returns it to the kernel when freed. A training step allocates and
+    frees thousands of multi-megabyte temporaries, so each one page-faults again when it is next touched
+    and steps run markedly slower (the first trap in shared/PERFORMANCE.md). Raising the mmap threshold to 32 MiB
+    (glibc's maximum) and the trim threshold to 1 GiB makes malloc keep and reuse that memory, as
+    PyTorch's caching allocator does; M_MMAP_MAX = 0 also serves arrays above 32 MiB (a full softmax's
+    logits) from the reusable heap. The cost: freed memory stays with the process for the next step.
+
+    It changes the whole process, not just minishop, so importing minishop never does it: the
+    `minishop` command, `minishop.train.train` and the benches call it. MINISHOP_NO_MALLOC_TUNING=1
+    turns it off.
+    """
+    if not sys.platform.startswith("linux") or os.environ.get("MINISHOP_NO_MALLOC_TUNING") == "1":
+        return False
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to tune
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    ok = [mallopt(M_MMAP_THRESHOLD, 32 << 20), mallopt(M_TRIM_THRESHOLD, 1 << 30), mallopt(M_MMAP_MAX, 0)]
+    _state["malloc_tuned"] = _state["malloc_tuned"] or all(result == 1 for result in ok)
+    return _state["malloc_tuned"]
+
+
+def malloc_tuned():
+    """True once tune_malloc() has changed glibc's settings in this process."""
+    return _state["malloc_tuned"]
 
 
 def _backend_from_environment():

@@ -25,6 +25,7 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     backend.set_num_threads(args.threads)
+    backend.tune_malloc()  # keep freed arrays for reuse between training steps (opt-in: see its docstring)
     try:
         return args.func(args) or 0
     except (ValueError, KeyError, FileNotFoundError, RuntimeError) as error:  # RuntimeError: no GPU, diverged

@@ -152,6 +152,7 @@ def train(model, batches, loss_fn, config=None, evaluate=None, out_dir=None, res
     mode with the BEST weights when evaluate is given (else the last ones, or with average_from their mean).
     """
     config = config or TrainConfig()
+    backend.tune_malloc()  # keep freed arrays for reuse between steps (opt-in: see backend.tune_malloc)
     _check(config)
     comm = distributed.world()  # one process, or one rank of several (minishop.distributed): rank 0 alone writes
     config = config if comm.rank == 0 else replace(config, progress=False)

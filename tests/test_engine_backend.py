@@ -11,7 +11,7 @@ import pytest
 
 import minishop
 import minishop.functional as F
-from minishop import Tensor, backend, gradcheck
+from minishop import Tensor, arrays, backend, gradcheck
 
 PACKAGE = pathlib.Path(minishop.__file__).parent
 
@@ -24,6 +24,12 @@ def test_no_file_in_the_package_imports_numpy_except_backend():
         if path.name != "backend.py" and pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == [], f"use `xp = backend.xp()` or `np = backend.np` instead of importing numpy in: {offenders}"
+
+
+def test_two_names_for_numpy_the_active_module_and_the_host_one():
+    assert backend.xp() is np and backend.np is np  # on the NumPy backend both are numpy
+    assert not hasattr(backend, "numpy")  # no third way to say it
+    assert not hasattr(backend, "scatter_add_rows")  # array kernels live in minishop.arrays
 
 
 def test_cupy_without_cupy_names_cupy(monkeypatch):
@@ -61,10 +67,10 @@ def test_scatter_add_rows_matches_add_at_with_repeats():
     values = rng.standard_normal((40, 3)).astype(np.float32)
     expected = np.zeros((11, 3), np.float32)
     np.add.at(expected, indices, values)
-    out = backend.scatter_add_rows(11, indices, values)
+    out = arrays.scatter_add_rows(11, indices, values)
     assert out.dtype == np.float32
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
-    assert backend.scatter_add_rows(4, indices[:0], values[:0]).shape == (4, 3)
+    assert arrays.scatter_add_rows(4, indices[:0], values[:0]).shape == (4, 3)
 
 
 def test_to_numpy_and_numpy_method():
@@ -75,13 +81,39 @@ def test_to_numpy_and_numpy_method():
     assert x.data[0] == 0
 
 
-def test_malloc_tuning_on_by_default_and_switchable():
-    if sys.platform.startswith("linux"):
-        assert minishop._malloc.tuned  # this machine runs glibc
-    code = "import minishop; print(minishop._malloc.tuned)"
-    env = dict(os.environ, MINISHOP_NO_MALLOC_TUNING="1")
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"
+def run_python(code, **env):
+    """Run `code` in a fresh interpreter (nothing imported yet) and return its stdout lines."""
+    result = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env), capture_output=True,
+                            text=True, check=True)
+    return result.stdout.split()
+
+
+def test_malloc_tuning_is_opt_in_and_switchable():
+    code = ("import minishop, minishop.recsys, minishop.text, minishop.train; from minishop import backend; "
+            "print(backend.malloc_tuned(), backend.tune_malloc(), backend.malloc_tuned())")
+    untouched, took, after = run_python(code)
+    assert untouched == "False"  # importing minishop (and its packages) leaves malloc alone
+    if sys.platform.startswith("linux"):  # this machine runs glibc
+        assert took == after == "True"
+    assert run_python(code, MINISHOP_NO_MALLOC_TUNING="1") == ["False", "False", "False"]
+
+
+def test_the_command_line_tunes_malloc(monkeypatch):
+    from minishop import cli
+
+    calls = []
+    monkeypatch.setattr(backend, "tune_malloc", lambda: calls.append("tuned"))
+    cli.main(["recommend", "no-such-run", "--user", "U1"])  # fails cleanly, after the start-up settings
+    assert calls == ["tuned"]
+
+
+def test_import_minishop_is_light_and_packages_load_on_first_use():
+    code = ("import sys, minishop; print('pandas' in sys.modules, 'minishop.data' in sys.modules); "
+            "minishop.data.prepare; print('pandas' in sys.modules); "
+            "print(all(hasattr(minishop, n) for n in ['nn', 'optim', 'eval', 'tokenizers', 'recsys', 'text']))")
+    assert run_python(code) == ["False", "False", "True", "True"]
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        minishop.nope
 
 
 def _wrong_square(x):
