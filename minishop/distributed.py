@@ -36,7 +36,8 @@ keeps the single-process stream untouched.
 The communicator is the small interface below (rank, world_size, allreduce, broadcast, gather, barrier),
 with three implementations: SingleProcess (everything is a no-op), MPICommunicator (NumPy buffers) and
 NCCLCommunicator (CuPy arrays on GPUs; MPI only starts it and carries host arrays). world() returns this
-process's communicator; a process started by mpiexec calls init() first (the `minishop` command does).
+process's communicator; a process started by mpiexec calls init() first (the `minishop` command calls
+init_from_launcher(), which picks MPI or NCCL from --device).
 """
 
 import os
@@ -76,6 +77,9 @@ class SingleProcess:
     def barrier(self):
         """Wait until every rank has arrived here."""
 
+    def abort(self, code):
+        """Stop every rank (after an error on this one, the others would wait for it forever)."""
+
 
 class MPICommunicator(SingleProcess):
     """Collectives between CPU processes over MPI (mpi4py), on contiguous NumPy arrays.
@@ -111,6 +115,9 @@ class MPICommunicator(SingleProcess):
 
     def barrier(self):
         self.comm.Barrier()
+
+    def abort(self, code):
+        self.comm.Abort(code)
 
 
 class NCCLCommunicator(MPICommunicator):
@@ -218,6 +225,20 @@ def world():
     return _world["communicator"]
 
 
+def init_from_launcher(device=None):
+    """In a process started by mpiexec, join the other ranks: NCCL for device "cupy", else MPI.
+
+    Ranks other than 0 also stop printing (stdout goes nowhere), so a run prints its report once; errors,
+    on stderr, still show from every rank. Outside mpiexec this does nothing. Returns the communicator.
+    """
+    if launched_world_size() > 1 and world().world_size == 1:
+        device = device or os.environ.get("MINISHOP_BACKEND", "numpy")
+        init("nccl" if device == "cupy" else "mpi")
+        if world().rank != 0:
+            sys.stdout = open(os.devnull, "w", encoding="utf-8")
+    return world()
+
+
 def rank_seed(seed, rank, epoch):
     """The dropout seed of `rank` in `epoch`: a SeedSequence hash of the three, so no two (rank, epoch) share it."""
     return int(backend.np.random.SeedSequence([seed, rank, epoch]).generate_state(1)[0])
@@ -309,13 +330,28 @@ def allreduce_gradients(parameters, weight, loss=0.0, comm=None, bucket_bytes=BU
 def launch(procs, argv):
     """Run `python -m minishop.cli argv` as `procs` MPI ranks with mpiexec; return its exit code.
 
-    This is what `minishop train --procs N` does; argv must no longer hold --procs.
+    This is what `minishop train --procs N` does: argv is that command line, whose --procs is left out.
     """
+    if not isinstance(procs, int) or procs < 1:
+        raise ValueError(f"--procs {procs!r}: expected a positive number of processes")
     _import_mpi()  # fail early, with the install hint, where mpi4py is missing
     here = os.path.dirname(sys.executable)
     mpiexec = shutil.which("mpiexec", path=here) or shutil.which("mpiexec")
     if mpiexec is None:
         raise RuntimeError(f"--procs {procs}: no mpiexec found (next to {sys.executable} or on PATH); "
                            f"install one with: {INSTALL_HINT}")
-    command = [mpiexec, "-n", str(procs), sys.executable, "-m", "minishop.cli", *argv]
+    command = [mpiexec, "-n", str(procs), sys.executable, "-m", "minishop.cli", *_without_procs(argv)]
     return subprocess.call(command)
+
+
+def _without_procs(argv):
+    """argv without its "--procs N" or "--procs=N"."""
+    kept, skip = [], False
+    for argument in argv:
+        if skip:
+            skip = False
+        elif argument == "--procs":
+            skip = True
+        elif not argument.startswith("--procs="):
+            kept.append(argument)
+    return kept

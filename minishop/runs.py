@@ -10,6 +10,7 @@ write_run() writes the last step of every training command; load_run() rebuilds 
 import json
 import os
 
+from minishop import distributed
 from minishop.checkpoint import load_checkpoint
 from minishop.tokenizers import BPETokenizer
 from minishop.train import BEST
@@ -26,6 +27,8 @@ def run_paths(path):
 
 def write_run(out_dir, tokenizer=None, **documents):
     """Write the end of a run into out_dir: tokenizer.json (if given), then NAME.json for each NAME=value."""
+    if distributed.world().rank != 0:  # trained on several ranks (minishop.distributed): rank 0 alone writes
+        return
     os.makedirs(out_dir, exist_ok=True)
     if tokenizer is not None:
         tokenizer.save(os.path.join(out_dir, "tokenizer.json"))

@@ -84,22 +84,24 @@ class ThreadedWorld:
         self.meeting = threading.Barrier(size)
 
     def rank(self, rank):
-        world = self
+        return ThreadedRank(self, rank)
 
-        class Rank:
-            kind, world_size = "threads", world.size
 
-            def allreduce(self, array):
-                world.calls[rank] += 1
-                world.slots[rank] = array.copy()
-                world.meeting.wait()
-                total = sum(world.slots[r] for r in range(world.size))
-                world.meeting.wait()
-                array[...] = total
-                return array
+class ThreadedRank:
+    """One thread's communicator in a ThreadedWorld (only what allreduce_gradients uses)."""
 
-        Rank.rank = rank
-        return Rank()
+    def __init__(self, world, rank):
+        self.world, self.rank, self.world_size = world, rank, world.size
+
+    def allreduce(self, array):
+        world = self.world
+        world.calls[self.rank] += 1
+        world.slots[self.rank] = array.copy()
+        world.meeting.wait()  # every rank has put its array in
+        total = sum(world.slots[r] for r in range(world.size))
+        world.meeting.wait()  # every rank has read them all
+        array[...] = total
+        return array
 
 
 def test_bucketed_allreduce_gives_every_rank_the_weighted_sum(float64):
@@ -124,7 +126,7 @@ def test_bucketed_allreduce_gives_every_rank_the_weighted_sum(float64):
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert world.calls == [4, 4, 4]  # N and the loss first, then 3 buckets: 15 | 8 | 11 numbers
+    assert world.calls == [4, 4, 4]  # N and the loss first, then 3 buckets of 15 | 7 + 8 | 11 numbers
     for loss, grads_here in results:
         assert loss == pytest.approx((3 * 0.5 + 5 * 2.0) / 8)
         for ours, theirs in zip(grads_here, expected):
@@ -156,6 +158,13 @@ def test_without_mpi4py_the_error_says_what_to_install(monkeypatch):
     with pytest.raises(RuntimeError, match="mpi4py and an MPI library"):
         distributed.init("mpi")
     assert distributed.world().world_size == 1  # a failed init leaves the single-process world
+
+
+def test_launch_drops_procs_from_the_command_it_repeats():
+    argv = ["train", "--procs", "2", "--epochs", "1", "--procs=3", "--out", "runs/x"]
+    assert distributed._without_procs(argv) == ["train", "--epochs", "1", "--out", "runs/x"]
+    with pytest.raises(ValueError, match="--procs 0: expected a positive number"):
+        distributed.launch(0, ["train"])
 
 
 def test_launcher_environment_gives_rank_and_size(monkeypatch):

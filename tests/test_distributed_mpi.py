@@ -18,9 +18,12 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
+
+import minishop
 
 pytest.importorskip("mpi4py", reason="mpi4py is not installed (pip install 'minishop[dist]'); 2-rank tests skipped")
 MPIEXEC = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or shutil.which("mpiexec")
@@ -39,12 +42,8 @@ TOLERANCE = 1e-10
 def two_ranks(tmp_path_factory):
     """Run the worker on 2 ranks (after 2 single-rank epochs for it to resume); returns its output folder."""
     out = str(tmp_path_factory.mktemp("two_ranks"))
-    previous = minishop_state()
-    case.setup()
-    try:
+    with float64_one_thread():
         case.run("ce", epochs=2, out_dir=os.path.join(out, "from_one_rank"))
-    finally:
-        restore(previous)
     environment = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MINISHOP_BACKEND="numpy",
                        PYTHONPATH=os.pathsep.join([HERE, os.environ.get("PYTHONPATH", "")]))
     for name in ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"):  # not nested in a launch
@@ -55,22 +54,21 @@ def two_ranks(tmp_path_factory):
     return out
 
 
-def minishop_state():
-    import minishop
-    return minishop.default_dtype()
-
-
-def restore(dtype):
-    import minishop
-    minishop.set_default_dtype(dtype)
+@contextmanager
+def float64_one_thread():
+    """The case's setting (float64, one BLAS thread) for a while; the previous default dtype after."""
+    previous = minishop.default_dtype()
+    case.setup()
+    try:
+        yield
+    finally:
+        minishop.set_default_dtype(previous)
 
 
 @pytest.fixture
 def float64_case():
-    previous = minishop_state()
-    case.setup()
-    yield
-    restore(previous)
+    with float64_one_thread():
+        yield
 
 
 def load(out, rank, name):
