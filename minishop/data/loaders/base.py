@@ -51,11 +51,16 @@ def check_file(path):
 
 
 def check_encoding(encoding):
-    """An unknown encoding name is a clear error naming the argument."""
+    """An unknown encoding, or one whose newline is not the byte 0x0A (the readers split lines on it), is a
+    clear error naming the argument."""
     try:
-        return codecs.lookup(encoding).name
+        codecs.lookup(encoding)
     except (LookupError, TypeError):
         raise ValueError(f"encoding={encoding!r}: not a text encoding Python knows (e.g. utf-8, latin-1, cp1252)")
+    if "\n".encode(encoding) != b"\n":
+        raise ValueError(f"encoding={encoding!r}: expected an encoding whose newline is one byte, like utf-8, "
+                         f"latin-1 or cp1252 (convert the file first, e.g. iconv -f {encoding} -t utf-8)")
+    return encoding
 
 
 def open_binary(path):

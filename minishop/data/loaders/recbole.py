@@ -11,6 +11,8 @@ Atomic files are tab-separated, with a header of `name:type` fields (type token,
 
 import os
 
+import pandas as pd
+
 from minishop.data.loaders.base import DataFormatError, LoadResult, Lines, column_key, side_note
 from minishop.data.loaders.interactions import find_columns, to_interactions
 from minishop.data.loaders.table import read_delimited, text_column
@@ -66,5 +68,8 @@ def load_recbole(path, errors="raise", encoding="utf-8"):
     item_path = os.path.splitext(path)[0] + ".item"
     if os.path.exists(item_path):
         items, items_report = load_items(item_path, errors, encoding)
+        if pd.api.types.is_integer_dtype(frame["item"]):  # ids read as numbers in .inter: the same in .item
+            items["item"] = pd.to_numeric(items["item"], errors="coerce")
+            items_report.notes.append(f"{int(items['item'].isna().sum()):,} item ids are not numbers")
         report.notes.append(side_note(items_report))
     return LoadResult(interactions=frame, items=items, report=report)
