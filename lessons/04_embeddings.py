@@ -162,7 +162,7 @@ check_close(grad_E, layer.weight.grad, name="grad_E",
 # Why not just compute $\mathrm{onehot}(\text{ids})^\top G$? Because for the recommender that matrix would have
 # $B \cdot T \times V$ entries ($128 \cdot 50 \times 23{,}716$ on Amazon Games: 150 million numbers) to add up a few
 # thousand rows. minishop's backward (`minishop/functional.py`, `embedding`) sorts the ids and sums each
-# run of equal ids at once (`backend.scatter_add_rows`), which is also faster than `np.add.at`.
+# run of equal ids at once (`minishop.arrays.scatter_add_rows`), which is also faster than `np.add.at`.
 #
 # ## 3. Similarity: the cosine and nearest neighbours
 #
