@@ -36,6 +36,19 @@ def test_another_seed_gives_another_shop(tmp_path, shop_dir):
     assert len(pd.read_csv(tmp_path / "users.csv")) == 40 + synthetic.MESS["n_bots"]
 
 
+def test_a_shop_of_any_size_has_the_same_structure(tmp_path):
+    synthetic.main(["--out", str(tmp_path), "--seed", "2", "--users", "60", "--items", "1500"])
+    products = pd.read_csv(tmp_path / "products.csv", dtype=str, keep_default_na=False)
+    events = pd.read_csv(tmp_path / "events.csv.gz", dtype=str, keep_default_na=False)
+    assert 1200 < len(products) < 1800  # about 1,500 products, in every leaf category
+    assert products["category"].map(normalise_text).nunique() == len(synthetic.LEAVES)
+    assert events["user_id"].nunique() == 60 + synthetic.MESS["n_bots"]
+    assert set(events["event"].str.strip().str.lower()) == {"view", "add_to_cart", "purchase", "cancel", "return"}
+    assert len(data.prepare(str(tmp_path)).sequences) > 50  # and it goes through the same cleaning
+    with pytest.raises(SystemExit):
+        synthetic.main(["--out", str(tmp_path), "--items", "5"])
+
+
 def test_committed_files_are_small(shop_dir):
     total = sum(os.path.getsize(os.path.join(shop_dir, name)) for name in SHOP_FILES)
     assert total < 5_000_000

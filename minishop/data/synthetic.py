@@ -1,8 +1,9 @@
 """Generate the bundled shop: a seeded simulation of a small online shop over one year.
 
     python -m minishop.data.synthetic --out data/shop --seed 0
+    python -m minishop.data.synthetic --out /tmp/big-shop --users 200000 --items 20000   # for scale tests
 
-The same seed gives byte-identical files. What the simulation contains (see data/README.md for the data card):
+The same seed gives byte-identical files. `--users` and `--items` set the size; the structure is the same. What the simulation contains (see data/README.md for the data card):
 
 - users with latent tastes: a mixture over top-level categories that drifts during the year (taste drift),
   two favourite brands, a price level (budget ... premium), and an activity level (long-tailed: a few users
@@ -66,14 +67,24 @@ COUNTRIES = ("DE", "FR", "NL", "ES", "IT", "SE", "PL", "DK")
 TOPS = sorted({leaf.path.split(" > ")[0] for leaf in LEAVES})
 
 
+def products_per_leaf(n_items=None):
+    """The (fewest, most) products a leaf gets: 9-16 for the bundled shop (~380 products), else scaled so that
+    the catalog has about `n_items` products."""
+    if n_items is None:
+        return (9, 16)
+    middle = max(2.0, n_items / len(LEAVES))
+    return (max(1, round(middle * 0.72)), max(2, round(middle * 1.28)))
+
+
 class Shop:
     """The simulated shop; `simulate()` fills `events`, `reviews` and `users`."""
 
-    def __init__(self, seed=0, n_users=2400):
+    def __init__(self, seed=0, n_users=2400, n_items=None):
         self.rand = random.Random(seed)
         self.words = random.Random(f"{seed}/review-words")  # review wording: its own stream (see _review)
         self.n_users = n_users
-        self.products = make_catalog(self.rand, unlisted_rate=MESS["unlisted_rate"])
+        self.products = make_catalog(self.rand, n_per_leaf=products_per_leaf(n_items),
+                                     unlisted_rate=MESS["unlisted_rate"])
         self.listed = [p for p in self.products if not p.unlisted]
         self.by_leaf = {}
         for p in self.listed:
@@ -303,9 +314,12 @@ def write_shop(shop, out):
                complement_rows)
 
 
-def generate(out, seed=0, n_users=2400):
-    """Simulate the shop with `seed` and write its files into the folder `out`."""
-    write_shop(Shop(seed=seed, n_users=n_users).simulate(), out)
+def generate(out, seed=0, n_users=2400, n_items=None):
+    """Simulate the shop with `seed` (`n_users` shoppers, about `n_items` products) and write it into `out`."""
+    if n_users < 1 or (n_items is not None and n_items < len(LEAVES)):
+        raise ValueError(f"generate: expected n_users >= 1 and n_items >= {len(LEAVES)} (one per leaf category), "
+                         f"got n_users={n_users}, n_items={n_items}")
+    write_shop(Shop(seed=seed, n_users=n_users, n_items=n_items).simulate(), out)
 
 
 def main(argv=None):
@@ -315,8 +329,13 @@ def main(argv=None):
     parser.add_argument("--out", default="data/shop", help="output folder (default: data/shop)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0, the committed data)")
     parser.add_argument("--users", type=int, default=2400, help="number of shoppers, bots not counted (default 2400)")
+    parser.add_argument("--items", type=int, default=None,
+                        help=f"about this many products (at least {len(LEAVES)}; default: 9-16 per leaf, ~380)")
     args = parser.parse_args(argv)
-    generate(args.out, seed=args.seed, n_users=args.users)
+    try:
+        generate(args.out, seed=args.seed, n_users=args.users, n_items=args.items)
+    except ValueError as error:
+        parser.error(str(error))
     print(f"wrote the shop to {args.out}")
 
 
