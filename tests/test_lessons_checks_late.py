@@ -26,7 +26,7 @@ if str(REPO_ROOT) not in sys.path:  # `lessons` is a package at the repository's
     sys.path.insert(0, str(REPO_ROOT))
 
 from lessons import checks  # noqa: E402
-from lessons.checks import lesson07, lesson08, lesson09  # noqa: E402
+from lessons.checks import lesson07, lesson08, lesson09, lesson13  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -323,3 +323,81 @@ def test_lesson09_checks_reject_classic_mistakes():
     _rejects(lesson09.check_expected_sampled_rank, lambda r, n, m=100: 1 + m * r / n)  # r instead of r - 1
     _rejects(lesson09.check_expected_sampled_rank, lambda r, n, m=100: m * (r - 1) / n)  # forgets the 1
     _rejects(lesson09.check_quiz, {1: "a", 2: "b", 3: "a", 4: "b"})  # the optimistic constant scorer
+
+
+# ------------------------------------------------------------------------------------------ lesson 13
+
+
+def recommend_scores(model, histories, left=True, newest=True, hide_padding=True):
+    kept = [list(h)[-model.max_len:] for h in histories]
+    T = max(len(h) for h in kept)
+    items = np.zeros((len(kept), T), dtype=np.int64)
+    for row, h in enumerate(kept):
+        if left:
+            items[row, T - len(h):] = h
+        else:
+            items[row, :len(h)] = h
+    with minishop.no_grad():
+        scores = minishop.to_numpy(sasrec_scores(model, items))[:, -1 if newest else 0, :]
+    if hide_padding:
+        scores[:, 0] = -np.inf
+    return scores
+
+
+def full_ranking_metrics(scores, histories, targets, k=10, exclude_history=True):
+    candidates = np.ones(scores.shape, dtype=bool)
+    candidates[:, 0] = False
+    if exclude_history:
+        for row, h in enumerate(histories):
+            candidates[row, list(h)] = False
+    candidates[np.arange(len(targets)), targets] = False
+    return metrics_at_k(pessimistic_ranks(scores, targets, candidates), k)
+
+
+@pytest.fixture(scope="module")
+def shop_split():
+    from minishop.data import prepare
+
+    prepared = prepare()
+    return prepared.split, prepared.n_items
+
+
+def _results(mine, markov):
+    return {"yours": {"full": {"NDCG@10": mine}}, "markov": {"full": {"NDCG@10": markov}}}
+
+
+def test_lesson13_checks_accept_right_answers(capsys, shop_split):
+    split, n_items = shop_split
+    with np.errstate(invalid="ignore"):  # -inf - -inf in column 0 when comparing
+        assert lesson13.check_recommend_scores(recommend_scores)
+    assert lesson13.check_full_ranking_metrics(full_ranking_metrics, split, n_items)
+    assert lesson13.check_beats_markov(_results(0.51, 0.44), {"layer_norm": "yours"})
+    assert lesson13.check_quiz({1: "b", 2: "c", 3: "a"})
+    assert capsys.readouterr().out.count("Correct!") == 4
+
+
+def test_lesson13_checks_reject_classic_mistakes(shop_split):
+    split, n_items = shop_split
+    with np.errstate(invalid="ignore"):
+        _rejects(lesson13.check_recommend_scores, lambda m, h: recommend_scores(m, h, left=False))  # right padding
+        _rejects(lesson13.check_recommend_scores, lambda m, h: recommend_scores(m, h, newest=False))
+        _rejects(lesson13.check_recommend_scores, lambda m, h: recommend_scores(m, h, hide_padding=False))
+    _rejects(lesson13.check_full_ranking_metrics, lambda *a: full_ranking_metrics(*a, exclude_history=False),
+             split, n_items)
+    _rejects(lesson13.check_beats_markov, _results(0.40, 0.44), {"layer_norm": "yours"}, match="not above")
+
+
+def test_the_capstone_verdict_waits_while_no_piece_is_yours(capsys):
+    assert lesson13.check_beats_markov(_results(0.51, 0.44), {"layer_norm": "library"}) is False
+    assert "beats_markov: not attempted yet" in capsys.readouterr().out
+
+
+def test_library_full_ranking_metrics_match_the_evaluator(shop_split):
+    from minishop.eval import MarkovRecommender, evaluate, protocols
+
+    split, n_items = shop_split
+    markov = MarkovRecommender().fit(split.train, n_items)
+    _, histories, targets = protocols.evaluation_cases(split, "test")
+    ours = lesson13.library_full_ranking_metrics(markov.score(histories), histories, targets)
+    theirs = evaluate(markov, split, stage="test", ks=(10,), progress=False)
+    np.testing.assert_allclose(ours, [theirs["HR@10"], theirs["NDCG@10"], theirs["MRR@10"]])
