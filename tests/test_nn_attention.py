@@ -152,6 +152,22 @@ def test_cached_attention_equals_the_full_causal_attention(float64, n_heads):
                                rtol=0, atol=1e-12)
 
 
+def test_cached_attention_with_left_padding_masks_every_key_so_far(float64):
+    """With a cache, key_padding_mask covers all keys so far (B, T_cached + T); real positions match."""
+    attention = nn.MultiHeadAttention(6, 2, causal=True)
+    x = random_tensor((2, 7, 6), seed=11, requires_grad=False)
+    pad = np.array([[True, True, False, False, False, False, False], [False] * 7])  # row 0 left-padded by 2
+    full = attention(x, key_padding_mask=pad).data  # (2, 7, 6)
+    cache = KVCache(batch_size=2, n_heads=2, max_len=7, d_head=3)
+    with no_grad():
+        outputs = [attention(Tensor(x.data[:, :3]), key_padding_mask=pad[:, :3], cache=cache).data]
+        for t in range(3, 7):
+            outputs.append(attention(Tensor(x.data[:, t:t + 1]), key_padding_mask=pad[:, :t + 1], cache=cache).data)
+    cached = np.concatenate(outputs, axis=1)
+    np.testing.assert_allclose(cached[0, 2:], full[0, 2:], rtol=0, atol=1e-12)  # a padded query's row is ignored
+    np.testing.assert_allclose(cached[1], full[1], rtol=0, atol=1e-12)
+
+
 def test_kv_cache_refuses_what_it_cannot_hold(float64):
     cache = KVCache(batch_size=1, n_heads=2, max_len=5, d_head=3)
     k = Tensor(np.ones((1, 2, 4, 3)))
