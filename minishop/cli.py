@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 
-from minishop import backend
+from minishop import backend, distributed
 from minishop.recsys.cli import add_recommender_commands
 from minishop.text.cli import add_text_commands
 
@@ -27,16 +27,25 @@ def main(argv=None):
     backend.set_num_threads(args.threads)
     backend.tune_malloc()  # keep freed arrays for reuse between training steps (opt-in: see its docstring)
     try:
+        if getattr(args, "procs", 1) > 1:  # this same command as N MPI ranks, started by mpiexec
+            return distributed.launch(args.procs, sys.argv[1:] if argv is None else argv)
+        distributed.init_from_launcher(getattr(args, "device", None))  # under mpiexec: join the other ranks
         return args.func(args) or 0
     except (ValueError, KeyError, FileNotFoundError, RuntimeError) as error:  # RuntimeError: no GPU, diverged
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"minishop {args.command}: error: {message}", file=sys.stderr)
+        distributed.world().abort(2)  # with several ranks, stop the others too (they would wait for this one)
         return 2
 
 
 THREADS = ("BLAS threads for NumPy's matrix products (default 1, or $MINISHOP_THREADS). Our models' small matmuls "
            "gain little from more, and a multi-threaded BLAS slows down ~10x when another program is busy on the "
            "same cores.")
+
+
+PROCS = ("data-parallel training on N processes (default 1): runs this command under `mpiexec -n N`, each rank "
+         "computing its share of every batch (the batch size stays the global one). Needs pip install "
+         "'minishop[dist]'. On a cluster, start `mpiexec -n N minishop train ...` yourself instead.")
 
 
 def build_parser():
@@ -49,6 +58,8 @@ def build_parser():
     add_text_commands(subparsers)
     for command in subparsers.choices.values():  # `minishop train --threads 2` as well as `minishop --threads 2 train`
         command.add_argument("--threads", type=int, default=argparse.SUPPRESS, help=THREADS)
+    for name in ("train", "train-lm", "train-classifier"):
+        subparsers.choices[name].add_argument("--procs", type=int, default=1, help=PROCS)
     return parser
 
 
