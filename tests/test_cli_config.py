@@ -48,6 +48,12 @@ def test_every_training_command_has_the_same_flag_names(command, config_class, m
     assert "--blocks " not in text and "--heads " not in text and "--no-progress" not in text
 
 
+def test_threads_is_taken_before_or_after_the_command():
+    parser = build_parser()
+    assert parser.parse_args(["train-lm", "--threads", "3"]).threads == 3
+    assert parser.parse_args(["--threads", "2", "train-classifier"]).threads == 2
+
+
 def test_the_flags_set_their_fields():
     config = parsed_config("train", RecommenderConfig, "--n-blocks", "3", "--n-heads", "4", "--post-ln", "--quiet",
                            "--loss", "bce", "--valid-users", "7", "--lr", "0.01", "--device", "numpy")

@@ -3,7 +3,7 @@
 Read in this order:
   model.py       SequentialRecommender: item + position embeddings, causal transformer blocks, tied scores
   objectives.py  padded training batches and the three losses (BCE, full softmax, sampled softmax)
-  training.py    RecommenderConfig and fit_recommender: data + model + minishop.train + evaluation
+  training.py    RecommenderConfig and train_recommender: data -> model -> minishop.train -> evaluation -> run folder
   explain.py     top-k recommendations with the history items the model attended to ("because you ...")
   cli.py         `minishop train`, `evaluate`, `recommend`
 """
