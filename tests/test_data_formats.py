@@ -7,6 +7,7 @@ interactions_visitors.csv: line 1 header, 2-4 good, 5 blank, 6 good, 7 bad times
 """
 
 import os
+import re
 
 import pandas as pd
 import pytest
@@ -189,3 +190,18 @@ def test_a_folder_is_refused_clearly(tmp_path, format):
 def test_a_recbole_folder_without_one_inter_file(tmp_path):
     with pytest.raises(DataFormatError, match="exactly one"):
         load(str(tmp_path), format="recbole")
+
+
+# ---- the command line: --format csv --columns, --errors, --encoding, --min-user-count ----
+def test_train_reads_any_file_from_the_command_line(tmp_path, capsys):
+    from minishop.cli import main
+    rows = [f"v{u},p{(u * 7 + k * 3) % 25},{1700000000 + 60 * k}" for u in range(60) for k in range(6)]
+    path = write(tmp_path / "events.csv", "visitor,sku,when\n" + "\n".join(rows) + "\nv1,p1,soon\n")
+    tiny = ["--epochs", "1", "--d-model", "8", "--n-blocks", "1", "--n-heads", "1", "--max-len", "8", "--quiet"]
+    base = ["train", "--data", path, "--format", "csv", "--columns", "user=visitor,item=sku,timestamp=when"] + tiny
+    assert main(base) == 2
+    assert re.search(r"events.csv, line 362, column 'when'", capsys.readouterr().err)
+    assert main(base + ["--errors", "skip", "--min-user-count", "4", "--encoding", "latin-1"]) == 0
+    assert "malformed when" not in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path), "--format", "csv"] + tiny) == 2
+    assert "is a folder, expected a file" in capsys.readouterr().err

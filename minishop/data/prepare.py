@@ -68,6 +68,7 @@ def prepare(path=None, format="shop", errors=None, min_user_count=None, min_item
     errors=None means "skip" for the bundled shop (its malformed lines are planted on purpose and counted)
     and "raise" for every other source. min_user_count/min_item_count=None: 3 for shop, 0 for sasrec, else 5.
     pseudonymise_salt: if given, raw user ids are replaced by salted hashes (user_ids then holds the hashes).
+    load_options go to `minishop.data.load`: encoding, columns (csv/tsv/parquet), meta (amazon), ...
     """
     if errors is None:
         errors = "skip" if format == "shop" else "raise"

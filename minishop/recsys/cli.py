@@ -11,10 +11,9 @@ import json
 
 from minishop import backend
 from minishop.config import add_config_flags, config_from_args
-from minishop.data import prepare
 from minishop.eval import evaluate_all, format_table
 from minishop.recsys.explain import format_recommendations, recommend_for_user
-from minishop.recsys.training import (RecommenderConfig, compare_with_baselines, load_recommender,
+from minishop.recsys.training import (RecommenderConfig, compare_with_baselines, load_recommender, prepare_data,
                                       train_recommender)
 
 
@@ -67,15 +66,15 @@ def run_train(args):
     return 0
 
 
-def load_data(path, data_format):
-    """minishop.data.prepare for a path (None = the bundled shop) and format."""
-    return prepare(path, format=data_format or "shop")
+def load_data(config, path, data_format):
+    """The run's data (its file, format, columns, errors, encoding, k-core), or another path and format."""
+    return prepare_data(config, path, data_format)
 
 
 def run_evaluate(args):
     backend.set_backend(args.device)
     model, config = load_recommender(args.checkpoint)
-    prepared = load_data(args.data or config.data, args.format or config.format)
+    prepared = load_data(config, args.data, args.format)
     if args.baselines and args.stage == "test":
         results = compare_with_baselines(model, prepared.split, seed=config.seed)
     else:
@@ -93,7 +92,7 @@ def run_recommend(args):
         raise ValueError(f"-k {args.k}: expected at least 1")
     backend.set_backend(args.device)
     model, config = load_recommender(args.checkpoint)
-    prepared = load_data(args.data or config.data, args.format or config.format)
+    prepared = load_data(config, args.data, args.format)
     recommendation = recommend_for_user(model, prepared, args.user, k=args.k, n_reasons=args.reasons)
     print("\n".join(format_recommendations(recommendation, prepared)))
     return 0

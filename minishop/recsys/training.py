@@ -41,6 +41,13 @@ class RecommenderConfig(ModelConfig):
 
     data: str = setting(None, "interactions file (default: the bundled shop)")
     format: str = setting("shop", "data format of --data, as minishop.data.prepare reads it")
+    columns: str = setting(None, "csv/tsv/parquet: the file's columns, as user=visitorid,item=itemid,timestamp=ts "
+                                 "(default: the usual names are recognised)")
+    errors: str = setting(None, "malformed rows: raise = stop naming file, line and column; skip = drop and count "
+                                "them (default: skip for the bundled shop, raise otherwise)", choices=("raise", "skip"))
+    encoding: str = setting("utf-8", "text encoding of --data (utf-8, latin-1, cp1252, ...)")
+    min_user_count: int = setting(None, "k-core: keep users with at least this many interactions "
+                                        "(default: 3 for the shop, 0 for sasrec, 5 otherwise)")
     loss: str = setting("ce", "bce = SASRec's one-negative BCE, ce = full softmax, sampled = sampled softmax",
                         choices=tuple(sorted(LOSSES)))
     n_negatives: int = setting(100, "negatives per batch of the sampled softmax")
@@ -75,6 +82,13 @@ class RecommenderConfig(ModelConfig):
                            progress=self.progress)
 
 
+def prepare_data(config, path=None, data_format=None):
+    """minishop.data.prepare with the data settings of `config` (another path and format if given)."""
+    options = {"columns": config.columns} if config.columns else {}
+    return prepare(path or config.data, format=data_format or config.format, errors=config.errors,
+                   encoding=config.encoding, min_user_count=config.min_user_count, **options)
+
+
 @dataclass
 class RecommenderRun:
     """What train_recommender hands back: the data, the trained model, the loop's result, the test metrics."""
@@ -95,7 +109,7 @@ def train_recommender(config, out_dir=None, resume=False, log=print):
     if resume and out_dir is None:
         raise ValueError("resume needs out_dir (the run folder to continue)")
     _check(config)
-    prepared = prepare(config.data, format=config.format)
+    prepared = prepare_data(config)
     log(f"data: {config.data or 'bundled shop'}: {prepared.split.n_users} users, {prepared.split.n_items} items")
     log(f"model: d_model {config.d_model}, {config.n_blocks} blocks, {config.n_heads} heads, max_len "
         f"{config.max_len}, dropout {config.dropout}; loss {config.loss}; up to {config.epochs} epochs")
