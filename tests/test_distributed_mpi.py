@@ -8,7 +8,8 @@ each test compares a piece of its output with the same work done here in one pro
 - the two replicas end bit-for-bit equal, and only rank 0 wrote the run folder;
 - checkpoints resume across rank counts (2 -> 1 and 1 -> 2) to the weights of the uninterrupted run;
 - sharded evaluation over 2 ranks equals single-process evaluation exactly, both protocols;
-- gather, broadcast and allreduce move what they should.
+- gather, broadcast and allreduce move what they should;
+- `minishop train --procs 2` trains, prints and writes once; an error stops both ranks with its message.
 
 Skipped, saying why, only where mpi4py or mpiexec is missing (pip install 'minishop[dist]').
 """
@@ -44,10 +45,7 @@ def two_ranks(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("two_ranks"))
     with float64_one_thread():
         case.run("ce", epochs=2, out_dir=os.path.join(out, "from_one_rank"))
-    environment = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MINISHOP_BACKEND="numpy",
-                       PYTHONPATH=os.pathsep.join([HERE, os.environ.get("PYTHONPATH", "")]))
-    for name in ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"):  # not nested in a launch
-        environment.pop(name, None)
+    environment = dict(launch_environment(), PYTHONPATH=os.pathsep.join([HERE, os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, os.path.join(HERE, "distributed_worker.py"), out],
                           env=environment, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, f"the 2-rank worker failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
@@ -136,6 +134,33 @@ def test_collectives_move_the_right_numbers(two_ranks):
         np.testing.assert_array_equal(moved["gathered"], [0, 1, 10, 11, 12])  # rank order, unequal parts
         np.testing.assert_array_equal(moved["broadcast"], [101.0] * 3)  # rank 1's array everywhere
         np.testing.assert_array_equal(moved["summed"], [2.0, 1.0])
+
+
+def launch_environment():
+    environment = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MINISHOP_BACKEND="numpy")
+    for name in ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"):  # not nested in a launch
+        environment.pop(name, None)
+    return environment
+
+
+def test_minishop_train_procs_2_trains_once_and_reports_once(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "minishop.cli", "train", "--procs", "2", "--epochs", "2", "--d-model", "8",
+               "--n-blocks", "1", "--max-len", "8", "--quiet", "--out", str(out)]
+    done = subprocess.run(command, env=launch_environment(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("data: bundled shop") == 1  # rank 1 prints nothing
+    assert "trained 2 epochs" in done.stdout and "itemknn" in done.stdout
+    assert len((out / "metrics.jsonl").read_text().splitlines()) == 2
+    assert json.loads((out / "results.json").read_text())["model"]["full"]["n_users"] > 0
+
+
+def test_an_error_on_the_ranks_stops_the_run_with_the_message(tmp_path):
+    command = [sys.executable, "-m", "minishop.cli", "train", "--procs", "2", "--data", str(tmp_path / "missing.txt"),
+               "--format", "sasrec", "--quiet"]
+    done = subprocess.run(command, env=launch_environment(), capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "missing.txt" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_the_single_process_world_is_the_default():
