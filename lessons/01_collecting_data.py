@@ -28,7 +28,7 @@
 # **Prerequisites.** Python; a first look at pandas (`read_csv`, `value_counts`, `groupby`). No SQL needed:
 # we explain the few statements we use.
 #
-# **Run time:** about 15 seconds on a laptop CPU.
+# **Study time:** about 2 hours (see lessons/README.md).
 
 # %%
 import json
@@ -43,7 +43,8 @@ import pandas as pd
 import minishop
 from minishop import data
 from minishop.data import registry as datasets
-from checks import REPO_ROOT, check_close, check_equal
+from checks import REPO_ROOT, hint
+from checks.lesson01 import check_mean_rating, check_quiz, check_status_counts
 
 minishop.manual_seed(0)  # nothing here is random, but every lesson starts the same way
 SHOP = REPO_ROOT / "data" / "shop"  # the bundled shop (see data/README.md, its data card)
@@ -115,7 +116,7 @@ record = json.loads(first_lines[1])  # one line -> one Python dict
 print(type(record).__name__, record["rating"], repr(record["text"][:60]))
 
 # %% [markdown]
-# ### Exercise 1 — read JSON Lines by hand
+# ### Exercise 1 — read JSON Lines by hand (1 point)
 # Read **every** line of `reviews.jsonl` with `open` and `json.loads` (no pandas), and set `mean_rating` to
 # the average of the `rating` fields over all reviews (a Python float). The check compares it with the
 # reviews table that `minishop.data.load` builds.
@@ -124,9 +125,7 @@ print(type(record).__name__, record["rating"], repr(record["text"][:60]))
 mean_rating = None  # your code here
 
 # %%
-shop = data.load(format="shop", errors="skip")  # minishop's loader for the whole shop folder
-check_close(mean_rating, shop.reviews["rating"].mean(), name="mean_rating",
-            hint="open the file, loop over its lines, json.loads each one, collect record['rating'], then average")
+check_mean_rating(mean_rating)
 
 # %% [markdown]
 # pandas reads JSON Lines directly too: `pd.read_json(path, lines=True)`.
@@ -195,7 +194,7 @@ revenue
 print(connection.execute("SELECT order_id, created_at FROM orders WHERE datetime(created_at) IS NULL").fetchall())
 
 # %% [markdown]
-# ### Exercise 2 — count order lines by status, in SQL
+# ### Exercise 2 — count order lines by status, in SQL (2 points)
 # Write **one** SQL query that counts the rows of `order_items` for each `status` of their order (join
 # `order_items` with `orders`), keeping only orders whose `created_at` SQLite can read
 # (`datetime(created_at) IS NOT NULL`). Put the result in `status_counts`, a dict like
@@ -206,10 +205,7 @@ print(connection.execute("SELECT order_id, created_at FROM orders WHERE datetime
 status_counts = None  # your code here
 
 # %%
-from_sqlite = data.load(db_path, format="sqlite", errors="skip")  # minishop reads the same database
-check_equal(status_counts, from_sqlite.interactions["status"].value_counts().to_dict(), name="status_counts",
-            hint="SELECT o.status, COUNT(*) FROM order_items AS oi JOIN orders AS o USING (order_id) "
-                 "WHERE datetime(o.created_at) IS NOT NULL GROUP BY o.status")
+check_status_counts(status_counts, db_path)  # compared with what minishop's SQLite loader reads
 
 # %% [markdown]
 # ## 6. One table for every source: the interactions table
@@ -317,6 +313,29 @@ connection.close()
 workdir.cleanup()
 
 # %% [markdown]
+# ## Quiz (3 points)
+# 1. The click log's `event` column holds `view`, `View`, `VIEW` and `' view'`. For now they are (a) four
+#    different events; (b) one event written four ways, to be cleaned in lesson 2; (c) an error in pandas.
+# 2. To count order lines per order status you need (a) the `orders` table only; (b) `products` and
+#    `orders`; (c) `order_items` joined with `orders`.
+# 3. Every minishop loader returns (a) one interactions table (user, item, timestamp, event, …) and a report;
+#    (b) one table per source file; (c) a trained model.
+#
+# Answer with letters, e.g. `{"1": "a", "2": "a", "3": "a"}`.
+
+# %%
+answers = {"1": None, "2": None, "3": None}  # your answers here
+
+# %%
+check_quiz(answers)
+
+# %% [markdown]
+# ## Reflection
+# 1. The shop logs views, carts and purchases. Which of them would you trust most as a sign that a shopper
+#    liked an item, and which are the most plentiful? What does that trade-off mean for a recommender?
+# 2. A loader's report says it skipped some rows. Why is it better to count and report them than to drop
+#    them silently, or to stop at the first bad row?
+#
 # ## Summary
 # - A shop's data lives in several sources: a **catalogue** (what items are), **event logs** (implicit
 #   feedback), **reviews** (explicit feedback) and **orders** in a SQL database.

@@ -26,7 +26,7 @@
 # **Prerequisites.** Lesson 1 (the shop's files and the interactions table); pandas boolean masks,
 # `value_counts`, `groupby`; NumPy arrays.
 #
-# **Run time:** about 25 seconds on a laptop CPU.
+# **Study time:** about 3 hours (see lessons/README.md).
 
 # %%
 import matplotlib.pyplot as plt
@@ -36,7 +36,8 @@ import pandas as pd
 import minishop
 from minishop import data
 from minishop.data import preprocess
-from checks import REPO_ROOT, check_equal, check_function, check_true
+from checks import REPO_ROOT, hint, use
+from checks.lesson02 import check_k_core_loop, check_n_bot_rows, check_pad_left, check_quiz
 
 minishop.manual_seed(0)  # minishop's generator (sample_negatives uses it when no rng is given)
 rng = np.random.default_rng(0)  # ours
@@ -155,7 +156,7 @@ pipeline.add(report)
 print(report)
 
 # %% [markdown]
-# ### Exercise 1 — find the bots' rows yourself
+# ### Exercise 1 — find the bots' rows yourself (1 point)
 # Our rule for a bot: **a user with more than 1,000 events** (in the deduplicated table `deduped`). Set
 # `n_bot_rows` to the number of rows of `deduped` that belong to such users (a Python int). Use
 # `value_counts` on the `user` column, then a boolean mask. The check compares it with minishop's
@@ -165,10 +166,7 @@ print(report)
 n_bot_rows = None  # your code here
 
 # %%
-without_bots, bots_report = preprocess.drop_bots(deduped, max_events=1000)
-check_equal(n_bot_rows, bots_report.n_dropped, name="n_bot_rows",
-            hint="counts = deduped['user'].value_counts(); bots = counts[counts > 1000].index; "
-                 "then deduped['user'].isin(bots).sum()")
+check_n_bot_rows(n_bot_rows, deduped)
 
 # %% [markdown]
 # A threshold rule is crude — a very active real shopper could cross it, and a slow bot would not — but it is
@@ -181,6 +179,7 @@ check_equal(n_bot_rows, bots_report.n_dropped, name="n_bot_rows",
 # history, not three).
 
 # %%
+without_bots, bots_report = preprocess.drop_bots(deduped, max_events=1000)
 pipeline.add(bots_report)
 frame = without_bots
 for step in (preprocess.handle_cancellations, preprocess.keep_events, preprocess.collapse_repeats):
@@ -209,7 +208,7 @@ print("after one pass: items with fewer than", k, "rows:", int((one_pass["item"]
       "| users:", int((one_pass["user"].value_counts() < k).sum()))
 
 # %% [markdown]
-# ### Exercise 2 — $k$-core to a fixed point
+# ### Exercise 2 — $k$-core to a fixed point (2 points)
 # Write `k_core_loop(frame, k)` that repeats the pass above (drop rows of items with fewer than `k` rows,
 # then rows of users with fewer than `k` rows) **until a pass removes nothing**, and returns the filtered
 # table (keep pandas' index: do not reset it). The check compares the rows you keep with minishop's
@@ -222,12 +221,7 @@ def k_core_loop(frame, k):
 
 
 # %%
-expected_20, _ = preprocess.k_core(frame, min_user_count=20, min_item_count=20)
-expected_5, _ = preprocess.k_core(frame, min_user_count=5, min_item_count=5)
-same_rows = lambda ours, theirs: ours.index.sort_values().equals(theirs.index.sort_values())
-check_true(k_core_loop(frame, 20), lambda kept: same_rows(kept, expected_20) and same_rows(k_core_loop(frame, 5), expected_5),
-           "your k-core keeps different rows from minishop's preprocess.k_core (for k=20 or k=5)",
-           name="k_core_loop", hint="wrap the pass in `while True:` and `break` when neither mask removed a row")
+check_k_core_loop(k_core_loop, frame)
 
 # %% [markdown]
 # (The result does not depend on whether a pass filters users or items first: the $k$-core is the *largest*
@@ -265,10 +259,14 @@ ax.set_ylabel("rows")
 ax.set_title("Where the rows went: kept (blue), dropped by each step (red)")
 plt.tight_layout()
 plt.show()
+largest = sorted(steps, key=lambda r: r.n_dropped, reverse=True)
+for r in largest[:2]:
+    print(f"{r.step}: {r.n_dropped:,} rows, {r.n_dropped / pipeline.rows_in:.0%} of the raw rows")
 
 # %% [markdown]
-# The biggest cut is not the mess at all: it is collapsing consecutive repeats (a user viewing, carting and
-# buying one product). Bots are second — 12% of the raw rows came from six accounts.
+# The two biggest cuts are printed above: collapsing consecutive repeats (a user viewing, carting and
+# buying one product is one step, not three) and the bots — a handful of accounts with a large share of
+# the raw rows.
 #
 # ## 6. From rows to sequences
 #
@@ -379,24 +377,60 @@ print("mean popularity of uniform negatives:", weights[negatives].mean().round(1
 # on the **left** puts every user's most recent item in the last column, where a causal model reads it
 # (lesson 5's padding mask hides the zeros).
 #
-# ### Exercise 3 — `pad_left` by hand
-# Write `pad_left_numpy(sequences, max_len)` returning an int64 array `(len(sequences), max_len)`: row $b$
+# ### Exercise 3 — `pad_left` by hand (2 points)
+# Write `pad_left(sequences, max_len)` returning an int64 array `(len(sequences), max_len)`: row $b$
 # holds the last `max_len` items of `sequences[b]` right-aligned, with 0 before them. It is checked against
 # `minishop.data.pad_left`, including an empty history and one longer than `max_len`.
 
 # %%
-def pad_left_numpy(sequences, max_len):
+def pad_left(sequences, max_len):
     """(B, max_len) int64, left-padded with 0; long sequences keep their last max_len items."""
     return None  # your code here
 
 
 # %%
-cases = [[[5, 6, 7], [8], []], [split.train[u] for u in (1, 2, 3, 4)], [list(range(1, 30))]]
-check_function(pad_left_numpy, [((seqs, T), data.pad_left(seqs, T)) for seqs, T in zip(cases, (4, 10, 7))],
-               hint="np.zeros((B, max_len), dtype=np.int64); for each row, tail = seq[-max_len:], "
-                    "then out[b, max_len - len(tail):] = tail")
+check_pad_left(pad_left, [split.train[u] for u in (1, 2, 3, 4)])
 
 # %% [markdown]
+# A batch of eight shoppers' histories, left-padded to $T = 12$ with your `pad_left` (or minishop's): each
+# row is one shopper, the most recent item is in the last column, and the grey cells are padding (id 0).
+
+# %%
+pad_left = use("pad_left", data.pad_left, yours=pad_left)
+batch = pad_left([split.train[u] for u in range(1, 9)], 12)  # (B=8, T=12)
+fig, ax = plt.subplots(figsize=(8, 3.6))
+ax.imshow(batch == 0, cmap="Greys", vmin=0, vmax=2.5, aspect="auto")
+for (b, t), item in np.ndenumerate(batch):
+    ax.text(t, b, str(item) if item else "pad", ha="center", va="center", fontsize=7,
+            color="gray" if item == 0 else "black")
+ax.set_xticks(range(12), [f"t-{11 - t}" if t < 11 else "latest" for t in range(12)], fontsize=7)
+ax.set_yticks(range(8), [f"shopper {u}" for u in range(1, 9)], fontsize=7)
+ax.set_title("left padding: every history ends in the last column")
+plt.show()
+
+# %% [markdown]
+# ## Quiz (3 points)
+# 1. After every cleaning step, the pipeline checks (a) that no row was dropped; (b) that the ids start at 1;
+#    (c) rows in = rows out + rows dropped, by reason.
+# 2. One pass of a $k$-core filter (items, then users) (a) always reaches the $k$-core; (b) can leave items
+#    below $k$, so it is repeated until nothing changes; (c) drops every user with fewer than $k$ items only.
+# 3. Leave-one-out trains on (a) other users' later events, which a temporal split avoids; (b) the test event
+#    itself; (c) nothing after the year 2023.
+#
+# Answer with letters, e.g. `{"1": "a", "2": "a", "3": "a"}`.
+
+# %%
+answers = {"1": None, "2": None, "3": None}  # your answers here
+
+# %%
+check_quiz(answers)
+
+# %% [markdown]
+# ## Reflection
+# 1. The bot rule is "more than 1,000 events". Name one real shopper it would wrongly drop and one bot it
+#    would miss. What other signal from section 1 could make the rule better?
+# 2. Why pad on the left rather than on the right for a model that predicts the next item?
+#
 # ## Summary
 # - Look at the raw data as text first: duplicates, unparseable dates, inconsistent labels, bots and undone
 #   purchases are all visible with a few pandas lines.

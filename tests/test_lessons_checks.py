@@ -309,3 +309,91 @@ def test_lesson06_gelu_op_rejects_a_half_product_rule_and_the_erf_formula():
 def test_lesson06_quiz():
     assert lesson06.check_quiz(dict(lesson06.QUIZ))
     _rejects(lesson06.check_quiz, {**lesson06.QUIZ, "2": "b"})
+
+
+# ------------------------------------------------------------------------------------------ lessons 01-02
+
+import sqlite3  # noqa: E402
+
+from minishop import data  # noqa: E402
+from minishop.data import preprocess  # noqa: E402
+
+from checks import lesson01, lesson02  # noqa: E402
+
+
+def _ratings():
+    with open(LESSONS_DIR.parent / "data" / "shop" / "reviews.jsonl", encoding="utf-8") as handle:
+        return [json.loads(line)["rating"] for line in handle if line.strip()]
+
+
+def test_lesson01_checks_reject_a_median_a_sample_and_unfiltered_dates(tmp_path):
+    ratings = _ratings()
+    assert lesson01.check_mean_rating(sum(ratings) / len(ratings))
+    _rejects(lesson01.check_mean_rating, float(np.median(ratings)))
+    _rejects(lesson01.check_mean_rating, sum(ratings[:100]) / 100)  # only the first lines
+    db_path = str(tmp_path / "shop.db")
+    data.write_shop_sqlite(db_path)
+    with sqlite3.connect(db_path) as connection:
+        def counts(where, what="COUNT(*)"):
+            query = (f"SELECT o.status, {what} FROM order_items AS oi JOIN orders AS o USING (order_id) "
+                     f"{where} GROUP BY o.status")
+            return dict(connection.execute(query).fetchall())
+        assert lesson01.check_status_counts(counts("WHERE datetime(o.created_at) IS NOT NULL"), db_path)
+        _rejects(lambda answer: lesson01.check_status_counts(answer, db_path), counts(""))  # broken dates kept
+        null_test_only = counts("WHERE o.created_at IS NOT NULL")  # "not a date" is not NULL
+        _rejects(lambda answer: lesson01.check_status_counts(answer, db_path), null_test_only)
+    assert lesson01.check_quiz(dict(lesson01.QUIZ))
+    _rejects(lesson01.check_quiz, {**lesson01.QUIZ, "1": "a"})
+
+
+@pytest.fixture(scope="module")
+def cleaned():
+    """The lesson's tables: deduplicated events (for the bots) and the table before the k-core."""
+    shop = data.load(format="shop", errors="skip")
+    frame, _ = preprocess.normalise_events(shop.interactions)
+    frame, _ = preprocess.drop_missing(frame)
+    deduped, _ = preprocess.deduplicate(frame)
+    frame, _ = preprocess.drop_bots(deduped, max_events=1000)
+    for step in (preprocess.handle_cancellations, preprocess.keep_events, preprocess.collapse_repeats):
+        frame, _ = step(frame)
+    return deduped, frame
+
+
+def _k_core(frame, k, passes=None):
+    done = 0
+    while passes is None or done < passes:
+        rare_item = frame["item"].map(frame["item"].value_counts()) < k
+        frame = frame[~rare_item]
+        rare_user = frame["user"].map(frame["user"].value_counts()) < k
+        frame = frame[~rare_user]
+        done += 1
+        if not rare_item.any() and not rare_user.any():
+            break
+    return frame
+
+
+def test_lesson02_checks_reject_users_for_rows_one_pass_and_right_padding(cleaned):
+    deduped, frame = cleaned
+    counts = deduped["user"].value_counts()
+    assert lesson02.check_n_bot_rows(int(deduped["user"].isin(counts[counts > 1000].index).sum()), deduped)
+    _rejects(lambda n: lesson02.check_n_bot_rows(n, deduped), int((counts > 1000).sum()))  # users, not rows
+    assert lesson02.check_k_core_loop(_k_core, frame)
+    assert "rows too many" in _rejects(lambda f: lesson02.check_k_core_loop(f, frame),
+                                       lambda frame, k: _k_core(frame, k, passes=1))
+    _rejects(lambda f: lesson02.check_k_core_loop(f, frame), lambda frame, k: _k_core(frame, k).reset_index(drop=True))
+
+    def pad(sequences, max_len, left=True, last=True):
+        out = np.zeros((len(sequences), max_len), dtype=np.int64)
+        for b, items in enumerate(sequences):
+            tail = list(items)[-max_len:] if last else list(items)[:max_len]
+            if left:
+                out[b, max_len - len(tail):] = tail
+            else:
+                out[b, :len(tail)] = tail
+        return out
+    histories = [[1, 2, 3], [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], [16]]
+    assert lesson02.check_pad_left(pad, histories)
+    _rejects(lambda f: lesson02.check_pad_left(f, histories), lambda s, T: pad(s, T, left=False))
+    _rejects(lambda f: lesson02.check_pad_left(f, histories), lambda s, T: pad(s, T, last=False))
+    assert lesson02.check_quiz(dict(lesson02.QUIZ))
+    _rejects(lesson02.check_quiz, {**lesson02.QUIZ, "3": "b"})

@@ -19,10 +19,11 @@ import sqlite3
 import sys
 import tempfile
 
-sys.path.insert(0, "..")  # lessons/, where checks.py lives (this notebook runs in lessons/solutions/)
+sys.path.insert(0, "..")  # lessons/, where the checks package lives (this notebook runs in lessons/solutions/)
 import minishop
 from minishop import data
-from checks import REPO_ROOT, check_close, check_equal
+from checks import REPO_ROOT
+from checks.lesson01 import check_mean_rating, check_quiz, check_status_counts
 
 minishop.manual_seed(0)
 SHOP = REPO_ROOT / "data" / "shop"
@@ -39,9 +40,7 @@ with open(SHOP / "reviews.jsonl", encoding="utf-8") as handle:
 mean_rating = sum(ratings) / len(ratings)
 
 # %%
-shop = data.load(format="shop", errors="skip")  # minishop's loader for the whole shop folder
-check_close(mean_rating, shop.reviews["rating"].mean(), name="mean_rating",
-            hint="open the file, loop over its lines, json.loads each one, collect record['rating'], then average")
+check_mean_rating(mean_rating)
 
 # %% [markdown]
 # ### Exercise 2 — count order lines by status, in SQL
@@ -61,11 +60,28 @@ query = """
 status_counts = dict(connection.execute(query).fetchall())
 
 # %%
-from_sqlite = data.load(db_path, format="sqlite", errors="skip")  # minishop reads the same database
-check_equal(status_counts, from_sqlite.interactions["status"].value_counts().to_dict(), name="status_counts",
-            hint="SELECT o.status, COUNT(*) FROM order_items AS oi JOIN orders AS o USING (order_id) "
-                 "WHERE datetime(o.created_at) IS NOT NULL GROUP BY o.status")
+check_status_counts(status_counts, db_path)  # compared with what minishop's SQLite loader reads
 
 # %%
 connection.close()
 workdir.cleanup()
+
+# %% [markdown]
+# ## Quiz
+
+# %%
+answers = {"1": "b", "2": "c", "3": "a"}
+
+# %%
+check_quiz(answers)
+
+# %% [markdown]
+# ## Reflection — answers
+# 1. **Trust versus volume.** A purchase (or a good review) is the strongest sign of liking, but the rarest;
+#    views are plentiful but weak (a view may end in "no, thanks"). A recommender trained on purchases alone
+#    has little data per shopper; one trained on views learns what people *look at*. Most systems use the
+#    plentiful signal to learn and the strong one to evaluate, or weight the events.
+# 2. **Count, don't hide.** A silent drop changes the data without anyone knowing (a bug that loses 30 % of
+#    the rows looks like a smaller shop); stopping at the first bad row makes a real, always slightly messy
+#    file unusable. Counting each dropped row by reason keeps the data usable AND makes the loss visible, so
+#    it can be checked: rows in = rows kept + rows dropped.
