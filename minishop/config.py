@@ -59,7 +59,7 @@ HELP = {
                     "(stochastic weight averaging; 0 = off)",
     "valid_fraction": "share of the data held out for validation",
     "seed": "random seed: data split, initial weights, shuffling, dropout",
-    "device": "numpy = CPU, cupy = GPU",
+    "device": "numpy = CPU, cupy = GPU (default: the active backend, numpy unless $MINISHOP_BACKEND says cupy)",
     "progress": "no progress bars nor per-epoch lines",
 }
 HELP.update({config_field.name: config_field.metadata["help"] for config_field in fields(ModelConfig)})

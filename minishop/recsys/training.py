@@ -64,7 +64,7 @@ class RecommenderConfig(ModelConfig):
     valid_protocol: str = setting("full", "early stopping follows validation NDCG@10 under full ranking or "
                                           "the paper's sampled protocol (100 negatives)", choices=PROTOCOLS)
     seed: int = 0
-    device: str = "numpy"
+    device: str = None
     progress: bool = True
 
     @classmethod
@@ -161,7 +161,8 @@ def fit_recommender(prepared, config, out_dir=None, resume=False):
     metrics.jsonl there.
     """
     _check(config)
-    backend.set_backend(config.device)
+    if config.device is not None:
+        backend.set_backend(config.device)
     split = prepared.split
     backend.manual_seed(config.seed)
     model = build_model(config, split.n_items)
