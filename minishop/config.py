@@ -64,7 +64,8 @@ HELP = {
 }
 HELP.update({config_field.name: config_field.metadata["help"] for config_field in fields(ModelConfig)})
 CHOICES = {"device": ("numpy", "cupy")}
-FLAGS = {"progress": "--quiet", "norm_first": "--post-ln"}  # switches named for what they turn on
+FLAGS = {"progress": "--quiet", "norm_first": "--post-ln"}  # switches named for what they turn on; a bool's
+# help (above) says what its switch does
 
 
 def flag_name(config_field):
