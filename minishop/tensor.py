@@ -364,9 +364,12 @@ class Tensor:
             if node._retain_grad:
                 node._keep_grad(g, False)
             parent_grads = node._backward(g)
-            _check_parent_grads(node, parent_grads)
+            if not isinstance(parent_grads, (tuple, list)) or len(parent_grads) != len(node._parents):
+                raise _wrong_gradients(node, parent_grads)
             for parent, pg in zip(node._parents, parent_grads):
                 if pg is not None and parent.requires_grad:
+                    if getattr(pg, "shape", ()) != parent.shape:
+                        raise _wrong_gradients(node, parent_grads)
                     grads[parent] = _accumulate(grads.get(parent), pg, g, owned, parent_grads)
             if not retain_graph:
                 node._backward, node._parents, node._graph_freed = None, (), True
@@ -419,16 +422,12 @@ def _accumulate(total, grad, upstream, upstream_owned, siblings):
     return running + grad, True
 
 
-def _check_parent_grads(node, parent_grads):
-    """A clear error when an op's backward returns the wrong number or shapes of gradients."""
-    count = len(parent_grads) if isinstance(parent_grads, (tuple, list)) else type(parent_grads).__name__
-    if count != len(node._parents):
-        raise ValueError(f"backward of op {node._op!r} must return a tuple with one gradient per parent "
-                         f"({len(node._parents)}), got {count}")
-    for i, (parent, pg) in enumerate(zip(node._parents, parent_grads)):
-        if pg is not None and getattr(pg, "shape", ()) != parent.shape:
-            raise ValueError(f"backward of op {node._op!r}: the gradient for parent {i} has shape "
-                             f"{getattr(pg, 'shape', ())}, expected the parent's shape {parent.shape}")
+def _wrong_gradients(node, parent_grads):
+    """The error for an op whose backward returned the wrong number, or shapes, of gradients."""
+    got = ([None if pg is None else getattr(pg, "shape", ()) for pg in parent_grads]
+           if isinstance(parent_grads, (tuple, list)) else type(parent_grads).__name__)
+    return ValueError(f"backward of op {node._op!r} must return a tuple with one gradient per parent, each of that "
+                      f"parent's shape {[p.shape for p in node._parents]} (or None); got {got}")
 
 
 def _topological_order(root):

@@ -32,6 +32,19 @@ def test_two_names_for_numpy_the_active_module_and_the_host_one():
     assert not hasattr(backend, "scatter_add_rows")  # array kernels live in minishop.arrays
 
 
+def test_engine_files_stay_within_the_house_limits():
+    """Each engine file can be read in one sitting: at most 450 lines, no function over 60."""
+    import ast
+
+    for name in ["backend.py", "tensor.py", "functional.py", "gradcheck.py", "arrays.py", "function.py"]:
+        source = (PACKAGE / name).read_text(encoding="utf-8")
+        assert len(source.splitlines()) <= 450, f"minishop/{name} has {len(source.splitlines())} lines"
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                assert length <= 60, f"minishop/{name}: {node.name}() has {length} lines"
+
+
 def test_cupy_without_cupy_names_cupy(monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", None)  # makes `import cupy` fail even where it is installed
     with pytest.raises(RuntimeError, match="cupy"):
