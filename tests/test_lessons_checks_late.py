@@ -26,7 +26,7 @@ if str(REPO_ROOT) not in sys.path:  # `lessons` is a package at the repository's
     sys.path.insert(0, str(REPO_ROOT))
 
 from lessons import checks  # noqa: E402
-from lessons.checks import lesson07, lesson08, lesson09, lesson13  # noqa: E402
+from lessons.checks import lesson07, lesson08, lesson09, lesson10, lesson13  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -401,3 +401,47 @@ def test_library_full_ranking_metrics_match_the_evaluator(shop_split):
     ours = lesson13.library_full_ranking_metrics(markov.score(histories), histories, targets)
     theirs = evaluate(markov, split, stage="test", ks=(10,), progress=False)
     np.testing.assert_allclose(ours, [theirs["HR@10"], theirs["NDCG@10"], theirs["MRR@10"]])
+
+
+# ------------------------------------------------------------------------------------------ lesson 10
+
+
+def with_temperature(logits, T, shift=True, divide=True):
+    z = np.asarray(logits, dtype=np.float64)
+    z = z / T if divide else z * T
+    e = np.exp(z - z.max()) if shift else np.exp(z)
+    return e / e.sum()
+
+
+def nucleus(probs, p, keep_crossing=True, renormalise=True):
+    order = np.argsort(-probs, kind="stable")
+    n_keep = int(np.searchsorted(np.cumsum(probs[order]), p)) + (1 if keep_crossing else 0)
+    kept = np.zeros_like(probs)
+    kept[order[:max(n_keep, 1)]] = probs[order[:max(n_keep, 1)]]
+    return kept / kept.sum() if renormalise else kept
+
+
+def macro_f1(confusion, weighted=False):
+    f1 = 2 * np.diag(confusion) / (confusion.sum(axis=1) + confusion.sum(axis=0))
+    support = confusion.sum(axis=1)
+    return (f1 * support).sum() / support.sum() if weighted else f1.mean()
+
+
+def test_lesson10_checks_accept_right_answers(capsys):
+    logits = np.random.default_rng(0).standard_normal(50) * 2.5
+    assert lesson10.check_with_temperature(with_temperature, logits)
+    assert lesson10.check_nucleus(nucleus, logits)
+    assert lesson10.check_macro_f1(macro_f1)
+    assert lesson10.check_quiz({1: "b", 2: "a", 3: "c", 4: "b"})
+    assert capsys.readouterr().out.count("Correct!") == 4
+
+
+def test_lesson10_checks_reject_classic_mistakes():
+    logits = np.random.default_rng(0).standard_normal(50) * 2.5
+    with np.errstate(over="ignore", invalid="ignore"):  # exp(800) overflows: the mistake under test
+        _rejects(lesson10.check_with_temperature, lambda z, T: with_temperature(z, T, shift=False), logits)
+    _rejects(lesson10.check_with_temperature, lambda z, T: with_temperature(z, T, divide=False), logits)
+    _rejects(lesson10.check_nucleus, lambda q, p: nucleus(q, p, keep_crossing=False), logits)
+    _rejects(lesson10.check_nucleus, lambda q, p: nucleus(q, p, renormalise=False), logits)
+    _rejects(lesson10.check_macro_f1, lambda m: np.trace(m) / m.sum())  # accuracy (micro-F1)
+    _rejects(lesson10.check_macro_f1, lambda m: macro_f1(m, weighted=True))  # weighted by support
