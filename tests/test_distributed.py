@@ -174,3 +174,13 @@ def test_launcher_environment_gives_rank_and_size(monkeypatch):
     monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "4")
     monkeypatch.setenv("OMPI_COMM_WORLD_RANK", "3")
     assert (distributed.launched_world_size(), distributed.launched_rank()) == (4, 3)
+
+
+def test_a_review_batch_splits_into_its_rows():
+    from minishop.text.training import LabelledBatch
+
+    batch = LabelledBatch(np.arange(10).reshape(5, 2), np.zeros((5, 2), dtype=bool), np.arange(5))
+    parts = [distributed.shard_batch(batch, rank, 2) for rank in range(2)]
+    assert [weight for _, weight in parts] == [2, 3]
+    np.testing.assert_array_equal(np.concatenate([part.ids for part, _ in parts]), batch.ids)
+    np.testing.assert_array_equal(np.concatenate([part.labels for part, _ in parts]), batch.labels)

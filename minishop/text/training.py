@@ -37,7 +37,7 @@ task.json (what is needed to rebuild the model) and results.json (from minishop.
 import json
 from dataclasses import asdict, dataclass, replace
 
-from minishop import backend, runs
+from minishop import backend, distributed, runs
 from minishop.config import ModelConfig, setting
 from minishop.data import labelled
 from minishop.eval import text_metrics
@@ -77,7 +77,7 @@ class LMTaskConfig(ModelConfig):
     warmup_steps: int = 30
     valid_fraction: float = 0.1
     seed: int = 0
-    device: str = "numpy"
+    device: str = None
     progress: bool = True
 
     def train_config(self):
@@ -130,7 +130,8 @@ def train_description_lm(out_dir, config=None):
     train_set = corpus.encode_texts(tokenizer, train_texts, config.max_len)
     valid_set = corpus.encode_texts(tokenizer, valid_texts, config.max_len)
 
-    backend.set_backend(config.device)
+    if config.device is not None:
+        backend.set_backend(config.device)
     backend.manual_seed(config.seed)
     model = TextLM(tokenizer.vocab_size, config.d_model, config.n_blocks, config.n_heads, config.max_len,
                    config.dropout)
@@ -192,6 +193,9 @@ class ClassifierTaskConfig(ModelConfig):
     format: str = setting("tsv", "format of --data", choices=("tsv", "csv"))
     text_column: str = setting("text", "CSV column holding the text")
     label_column: str = setting("label", "CSV column holding the label")
+    errors: str = setting("raise", "malformed lines of --data: raise = stop naming file and line; skip = drop and "
+                                   "count them", choices=("raise", "skip"))
+    encoding: str = setting("utf-8", "text encoding of --data (utf-8, latin-1, cp1252, ...)")
     shop: str = setting(None, "shop folder with reviews.jsonl, read without --data (default: the bundled shop)")
     target: str = setting("sentiment", "label of the shop's reviews (ignored with --data)",
                           choices=("sentiment", "rating"))
@@ -214,7 +218,7 @@ class ClassifierTaskConfig(ModelConfig):
     test_fraction: float = setting(0.2, "share of the examples held out for the final test")
     valid_fraction: float = 0.1
     seed: int = 0
-    device: str = "numpy"
+    device: str = None
     progress: bool = True
 
     def train_config(self):
@@ -235,6 +239,11 @@ class LabelledBatch:
 
     def __len__(self):
         return len(self.labels)
+
+    def shard(self, rank, world_size):
+        """Rank `rank`'s rows, for data-parallel training (minishop.distributed); the loss is a mean over rows."""
+        rows = distributed.shard_slice(len(self), rank, world_size)
+        return LabelledBatch(self.ids[rows], self.padding[rows], self.labels[rows])
 
 
 def _batches(sequences, labels, batch_size, pad_id, rng=None, word_dropout=0.0, unk_id=None):
@@ -304,8 +313,9 @@ def load_labelled_texts(config):
     "rating" (1-5 stars); reviews without text are counted in the notes.
     """
     if config.data is not None:
-        data = labelled.load(config.data, config.format, config.text_column, config.label_column)
-        return data.texts, data.label_ids(), data.classes, {}
+        data = labelled.load(config.data, config.format, config.text_column, config.label_column,
+                             errors=config.errors, encoding=config.encoding)
+        return data.texts, data.label_ids(), data.classes, {"skipped_lines": data.skipped} if data.skipped else {}
     reviews = corpus.shop_reviews(config.shop)
     if config.target == "sentiment":
         labels, classes = [sentiment_of_rating(r) for r in reviews.ratings], SENTIMENT_CLASSES
@@ -334,7 +344,8 @@ def train_classifier(texts, labels, class_names, out_dir, config=None, notes=Non
     encoded = {name: corpus.encode_texts(tokenizer, texts_of(index), config.max_len, add_eos=False)
                for name, index in parts.items()}
 
-    backend.set_backend(config.device)
+    if config.device is not None:
+        backend.set_backend(config.device)
     backend.manual_seed(config.seed)
     model = ReviewClassifier(tokenizer.vocab_size, n_classes, config.d_model, config.n_blocks, config.n_heads,
                              config.max_len, config.dropout, config.pooling, norm_first=config.norm_first)
