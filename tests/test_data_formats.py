@@ -205,3 +205,16 @@ def test_train_reads_any_file_from_the_command_line(tmp_path, capsys):
     assert "malformed when" not in capsys.readouterr().err
     assert main(["train", "--data", str(tmp_path), "--format", "csv"] + tiny) == 2
     assert "is a folder, expected a file" in capsys.readouterr().err
+
+
+def test_labelled_texts_skip_and_encoding(tmp_path):
+    from minishop.data import labelled
+    path = write(tmp_path / "reviews.tsv", "très bien\t1\nno tab here\nmauvais\t0\n\t1\nsuper\t1\n", encoding="latin-1")
+    with pytest.raises(ValueError, match=r"reviews.tsv:1: the line is not valid UTF-8"):
+        labelled.load(path)
+    with pytest.raises(ValueError, match=r"reviews.tsv:2: expected 'text<TAB>label'"):
+        labelled.load(path, encoding="latin-1")
+    data = labelled.load(path, errors="skip", encoding="latin-1")
+    assert data.texts == ["très bien", "mauvais", "super"] and data.skipped == {"no tab": 1, "empty text": 1}
+    with pytest.raises(DataFormatError, match="is a folder"):
+        labelled.load(str(tmp_path))
