@@ -12,7 +12,7 @@ import minishop
 import minishop.functional as F
 from minishop import Tensor, gradcheck, no_grad
 from minishop.fused_cross_entropy import linear_cross_entropy
-from minishop.recsys import SequentialRecommender, cross_entropy_loss, make_batch
+from minishop.recsys import SequentialRecommender, cross_entropy_loss, make_batch, sampled_softmax_loss
 
 
 def _inputs(n_rows, width, n_classes, seed, dtype=np.float64):
@@ -153,3 +153,28 @@ def test_layer_norm_backward_matches_torch(affine):
         np.testing.assert_allclose(w.grad, tw.grad.numpy(), rtol=1e-9, atol=1e-12)
     if affine != "none":
         np.testing.assert_allclose(b.grad, tb.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ----- sampled softmax with popularity negatives and the logQ correction --------------------------------------
+def test_sampled_softmax_with_log_q_subtracts_the_log_probability_of_every_candidate():
+    minishop.manual_seed(1)
+    n_items = 12
+    model = SequentialRecommender(n_items=n_items, d_model=8, n_blocks=1, max_len=5, dropout=0.0)
+    histories = [[1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11, 12]]
+    probabilities = np.r_[0.0, np.arange(1, n_items + 1, dtype=float)]
+    probabilities /= probabilities.sum()  # item i drawn with probability proportional to i
+    batch = make_batch(histories, n_items, 5, "sampled", np.random.default_rng(0), n_negatives=30,
+                       negative_probabilities=probabilities)
+    assert batch.negatives.min() >= 1 and np.allclose(np.exp(batch.log_q), probabilities)
+    loss = sampled_softmax_loss(model, batch).item()
+    hidden = model(batch.items).data.reshape(-1, 8)[batch.positions]  # (N, D)
+    table = model.item_embedding.weight.data
+    positives = batch.targets.reshape(-1)[batch.positions]
+    scores = np.concatenate([(hidden * table[positives]).sum(1, keepdims=True), hidden @ table[batch.negatives].T], 1)
+    candidates = np.concatenate([positives[:, None], np.tile(batch.negatives, (len(positives), 1))], 1)  # (N, 1 + K)
+    scores -= np.log(probabilities[candidates])
+    scores[:, 1:][batch.negatives[None, :] == positives[:, None]] = -1e9  # accidental hits
+    expected = -torch.log_softmax(torch.tensor(scores), 1)[:, 0].mean().item()
+    assert loss == pytest.approx(expected, rel=1e-5)
+    uniform = make_batch(histories, n_items, 5, "sampled", np.random.default_rng(0), n_negatives=30)
+    assert uniform.log_q is None

@@ -35,6 +35,7 @@ class RecommenderBatch:
     targets: object  # (B, T) int64 next items, 0 = no target
     positions: object  # (N,) int64 flat indices (row * T + column) of the real targets
     negatives: object  # (N,) int64 one negative per real position (bce), (K,) shared negatives (sampled), or None
+    log_q: object = None  # (n_items + 1,) log probability of drawing each item as a negative; None: uniform
     negatives_per_position: bool = False  # True when negatives[i] belongs to positions[i] (bce)
 
     def __len__(self):
@@ -60,12 +61,14 @@ class RecommenderBatch:
                        negatives=negatives)  # every other field (shared by the whole batch) as it is
 
 
-def make_batch(histories, n_items, max_len, objective, rng, n_negatives=100):
+def make_batch(histories, n_items, max_len, objective, rng, n_negatives=100, negative_probabilities=None):
     """Build a RecommenderBatch from training histories (lists of item ids 1..n_items).
 
     Each history is cut to its last max_len + 1 items. rng: a host NumPy Generator (negative sampling).
     bce draws one negative per real position, uniform over items the user never touched (as SASRec);
-    sampled draws n_negatives items uniformly, shared by the whole batch.
+    sampled draws n_negatives items shared by the whole batch: uniformly, or from negative_probabilities
+    ((n_items + 1,) host floats summing to 1, 0 for the padding id), whose logs go into batch.log_q for
+    the loss's logQ correction.
     """
     np = backend.np
     windows = [list(h)[-(max_len + 1):] for h in histories]
@@ -81,12 +84,18 @@ def make_batch(histories, n_items, max_len, objective, rng, n_negatives=100):
     if objective == "bce":
         rows = positions // length  # (N,) which history each real position belongs to
         negatives = sample_unseen(histories, rows, n_items, rng)
-    elif objective == "sampled":
+    elif objective == "sampled" and negative_probabilities is None:
         negatives = rng.integers(1, n_items + 1, size=n_negatives)  # (K,)
+    elif objective == "sampled":
+        negatives = rng.choice(n_items + 1, size=n_negatives, p=negative_probabilities)  # (K,)
     elif objective != "ce":
         raise ValueError(f"make_batch(objective={objective!r}): expected one of {OBJECTIVES}")
+    log_q = None
+    if objective == "sampled" and negative_probabilities is not None:
+        with np.errstate(divide="ignore"):
+            log_q = np.log(np.asarray(negative_probabilities, dtype=np.float64))  # -inf where never drawn
     return RecommenderBatch(np.ascontiguousarray(items), np.ascontiguousarray(targets), positions, negatives,
-                            negatives_per_position=objective == "bce")
+                            log_q=log_q, negatives_per_position=objective == "bce")
 
 
 def sample_unseen(histories, rows, n_items, rng, max_rounds=100):
@@ -150,9 +159,12 @@ def cross_entropy_loss(model, batch, chunk_elements=4_000_000):
 
 
 def sampled_softmax_loss(model, batch):
-    """Softmax over {target} + K uniform negatives shared by the batch; a negative equal to the target is masked.
+    """Softmax over {target} + K negatives shared by the batch; a negative equal to the target is masked.
 
-    Uniform sampling makes the usual log-Q correction a constant, so it is left out.
+    With uniform negatives the usual logQ correction is a constant, so it is left out. With negatives drawn
+    from a distribution q (batch.log_q, e.g. by popularity), every candidate's score s is replaced by
+    s - log q(item) (Jean et al. 2015; Yi et al. 2019): popular items are drawn often, and without the
+    correction the model would learn to push them down far more than a full softmax does.
     """
     xp = backend.xp()
     h = real_hidden_states(model, batch)  # (N, D)
@@ -160,6 +172,12 @@ def sampled_softmax_loss(model, batch):
     negatives = backend.asarray(batch.negatives)  # (K,)
     pos_logits = (h * model.item_embedding(positives)).sum(axis=-1, keepdims=True)  # (N, 1)
     neg_logits = h @ model.item_embedding(negatives).transpose()  # (N, K)
+    if batch.log_q is not None:
+        dtype = h.dtype
+        log_q = backend.np.maximum(batch.log_q, -1e4)  # a target never drawn: a large, finite correction
+        targets = batch.targets.reshape(-1)[batch.positions]  # (N,) host ids
+        pos_logits = pos_logits - backend.asarray(log_q[targets][:, None], dtype)
+        neg_logits = neg_logits - backend.asarray(log_q[batch.negatives][None, :], dtype)
     neg_logits = neg_logits.masked_fill(negatives[None, :] == positives[:, None], MASKED_SCORE)  # accidental hits
     logits = F.concatenate([pos_logits, neg_logits], axis=1)  # (N, 1 + K)
     return F.cross_entropy(logits, xp.zeros(h.shape[0], dtype=xp.int64))  # the target is column 0
