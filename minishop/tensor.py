@@ -77,8 +77,7 @@ class Tensor:
                 data = data.astype(backend.default_dtype())  # a Python float -> the default dtype
         if requires_grad and data.dtype.kind not in "fc":
             raise ValueError(f"Tensor(requires_grad=True): only floating tensors can require grad, got {data.dtype}")
-        self.data = data
-        self.grad = None
+        self.data, self.grad = data, None
         self.requires_grad = bool(requires_grad)
         self.name = name  # optional label, used by gradcheck's messages
         self._parents, self._backward, self._op = (), None, ""  # the graph: set by from_op, empty for a leaf
@@ -328,8 +327,11 @@ class Tensor:
         its gradients (arrays.scatter_add, which sorts instead of calling np.add.at).
         """
         index = arrays.as_index(index)
-        scatter = lambda g: (arrays.scatter_add(self.shape, index, g),)  # noqa: E731  (g into x's shape)
-        return Tensor.from_op(self.data[index], (self,), scatter, "getitem")
+
+        def backward(g):  # each picked element's g added back at its place in x
+            return (arrays.scatter_add(self.shape, index, g),)
+
+        return Tensor.from_op(self.data[index], (self,), backward, "getitem")
 
     def masked_fill(self, mask, value):
         """Where `mask` (bool, broadcastable to x) is True put `value`; filled positions get no gradient."""
@@ -388,8 +390,8 @@ class Tensor:
     def _keep_grad(self, g, owned):
         """Add the finished gradient g into self.grad (storing g itself only if we own it, else a copy)."""
         if self._graph_freed:
-            raise RuntimeError("backward(): trying to backward through a graph a second time; its saved arrays "
-                               "were already freed. Use backward(retain_graph=True) the first time.")
+            raise RuntimeError("backward(): this graph's saved arrays were freed by an earlier backward(); "
+                               "call the first one with retain_graph=True to run backward twice")
         if g.dtype != self.dtype:
             g, owned = g.astype(self.dtype), True
         if self.grad is None:
