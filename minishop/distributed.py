@@ -228,11 +228,12 @@ def world():
 def init_from_launcher(device=None):
     """In a process started by mpiexec, join the other ranks: NCCL for device "cupy", else MPI.
 
-    Ranks other than 0 also stop printing (stdout goes nowhere), so a run prints its report once; errors,
-    on stderr, still show from every rank. Outside mpiexec this does nothing. Returns the communicator.
+    device: what the command trains on (the `minishop` command passes its --device; None means "numpy",
+    as in the training configs). Ranks other than 0 also stop printing (stdout goes nowhere), so a run
+    prints its report once; errors, on stderr, still show from every rank. Outside mpiexec this does
+    nothing. Returns the communicator.
     """
     if launched_world_size() > 1 and world().world_size == 1:
-        device = device or os.environ.get("MINISHOP_BACKEND", "numpy")
         init("nccl" if device == "cupy" else "mpi")
         if world().rank != 0:
             sys.stdout = open(os.devnull, "w", encoding="utf-8")

@@ -18,7 +18,7 @@ import numpy as np
 
 from minishop import distributed
 
-comm = distributed.init("mpi")
+comm = distributed.init("nccl" if os.environ.get("MINISHOP_BACKEND") == "cupy" else "mpi")  # GPUs: NCCL
 
 import distributed_case as case  # noqa: E402  (after init: as `minishop` does it)
 from minishop.eval import evaluate_all  # noqa: E402

@@ -11,7 +11,8 @@ each test compares a piece of its output with the same work done here in one pro
 - gather, broadcast and allreduce move what they should;
 - `minishop train --procs 2` trains, prints and writes once; an error stops both ranks with its message.
 
-Skipped, saying why, only where mpi4py or mpiexec is missing (pip install 'minishop[dist]').
+Skipped, saying why, only where mpi4py or mpiexec is missing (pip install 'minishop[dist]'). With
+MINISHOP_BACKEND=cupy on a machine with two GPUs (bench/gpu_check.sh) the same tests run over NCCL.
 """
 
 import json
@@ -120,7 +121,7 @@ def test_checkpoints_resume_across_rank_counts(two_ranks, float64_case, tmp_path
 def test_sharded_evaluation_equals_single_process_evaluation_exactly(two_ranks, float64_case):
     model = case.new_model()
     for name, parameter in model.named_parameters():
-        parameter.data = load(two_ranks, 0, "evaluate")[name]
+        parameter.data = minishop.backend.asarray(load(two_ranks, 0, "evaluate")[name])
     here = evaluate_all(model, case.SPLIT, stage="test", ks=(1, 5, 10), batch_size=5, progress=False)
     there = record(two_ranks, 0, "evaluate")
     assert here == there
@@ -137,7 +138,8 @@ def test_collectives_move_the_right_numbers(two_ranks):
 
 
 def launch_environment():
-    environment = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MINISHOP_BACKEND="numpy")
+    environment = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+                       MINISHOP_BACKEND=os.environ.get("MINISHOP_BACKEND", "numpy"))  # cupy: bench/gpu_check.sh
     for name in ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"):  # not nested in a launch
         environment.pop(name, None)
     return environment
