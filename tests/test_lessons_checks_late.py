@@ -26,7 +26,7 @@ if str(REPO_ROOT) not in sys.path:  # `lessons` is a package at the repository's
     sys.path.insert(0, str(REPO_ROOT))
 
 from lessons import checks  # noqa: E402
-from lessons.checks import lesson07, lesson08, lesson09, lesson10, lesson13  # noqa: E402
+from lessons.checks import lesson07, lesson08, lesson09, lesson10, lesson11, lesson13  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -445,3 +445,53 @@ def test_lesson10_checks_reject_classic_mistakes():
     _rejects(lesson10.check_nucleus, lambda q, p: nucleus(q, p, renormalise=False), logits)
     _rejects(lesson10.check_macro_f1, lambda m: np.trace(m) / m.sum())  # accuracy (micro-F1)
     _rejects(lesson10.check_macro_f1, lambda m: macro_f1(m, weighted=True))  # weighted by support
+
+
+# ------------------------------------------------------------------------------------------ lesson 11
+
+
+def cosine_similarity(A, B):
+    xp = minishop.backend.get_array_module(A)
+    A_unit = A / xp.sqrt((A * A).sum(axis=1, keepdims=True))
+    B_unit = B / xp.sqrt((B * B).sum(axis=1, keepdims=True))
+    return A_unit @ B_unit.T
+
+
+def test_lesson11_checks_accept_right_answers(capsys):
+    def with_linalg(A, B):
+        xp = minishop.backend.get_array_module(A)
+        return (A / xp.linalg.norm(A, axis=1, keepdims=True)) @ (B / xp.linalg.norm(B, axis=1, keepdims=True)).T
+
+    assert lesson11.check_cosine_similarity(cosine_similarity)
+    assert lesson11.check_cosine_similarity(with_linalg)
+    assert lesson11.check_megabytes(128 * 50 * 23_716 * 4 / 1e6)
+    assert lesson11.check_milliseconds(128 * 50 * 23_716 * 4 / 25e9 * 1e3)
+    assert lesson11.check_attention_score_flops(lambda B, H, T, d: 2 * B * H * T * T * d)
+    assert lesson11.check_quiz({1: "b", 2: "c", 3: "a"})
+    assert capsys.readouterr().out.count("Correct!") == 6
+
+
+def test_lesson11_checks_reject_classic_mistakes():
+    def numpy_on_the_device(A, B):  # np. where xp. belongs: works on a CPU, fails on CuPy
+        A_unit = A / np.linalg.norm(A, axis=1, keepdims=True)
+        B_unit = B / np.linalg.norm(B, axis=1, keepdims=True)
+        return A_unit @ B_unit.T
+
+    def back_to_the_host(A, B):  # the right numbers, but copied off the device inside the function
+        return np.asarray(cosine_similarity(A, B).get())
+
+    _rejects(lesson11.check_cosine_similarity, numpy_on_the_device, match="xp")
+    _rejects(lesson11.check_cosine_similarity, back_to_the_host, match="left the device")
+    _rejects(lesson11.check_cosine_similarity, lambda A, B: A @ B.T)  # forgets to normalise
+    _rejects(lesson11.check_megabytes, 128 * 50 * 23_716 * 4 / 2**20)  # MiB instead of MB
+    _rejects(lesson11.check_megabytes, 128 * 50 * 23_716 * 8 / 1e6)  # float64
+    _rejects(lesson11.check_milliseconds, 128 * 50 * 23_716 * 4 / 25e9)  # seconds, not milliseconds
+    _rejects(lesson11.check_attention_score_flops, lambda B, H, T, d: B * H * T * T * d)  # multiply-adds, not FLOPs
+    _rejects(lesson11.check_attention_score_flops, lambda B, H, T, d: 2 * B * H * T * d * d)  # d² instead of T²
+
+
+def test_strict_arrays_restore_the_backend():
+    original = minishop.backend.get_array_module
+    with lesson11.strict_arrays():
+        assert minishop.backend.get_array_module(checks.StrictArray(np.ones(2))) is lesson11.STRICT_XP
+    assert minishop.backend.get_array_module is original

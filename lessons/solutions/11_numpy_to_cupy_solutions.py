@@ -17,10 +17,11 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, "..")  # lessons/, where checks.py lives (this notebook runs in lessons/solutions/)
+sys.path.insert(0, "..")  # lessons/, where the checks live (this notebook runs in lessons/solutions/)
 import minishop
 from minishop import backend
-from checks import check_close, check_function
+from checks.lesson11 import (check_attention_score_flops, check_cosine_similarity, check_megabytes,
+                             check_milliseconds, check_quiz)
 
 minishop.manual_seed(0)
 rng = np.random.default_rng(0)
@@ -39,14 +40,7 @@ def cosine_similarity(A, B):
 
 
 # %%
-_A, _B = rng.standard_normal((4, 6)), rng.standard_normal((5, 6))
-_expected = np.array([[a @ b / (np.sqrt(a @ a) * np.sqrt(b @ b)) for b in _B] for a in _A])
-check_function(
-    cosine_similarity,
-    [((_A, _B), _expected), ((_A[:1] * 10, _A[:1]), np.ones((1, 1)))],
-    hint="xp = backend.get_array_module(A); A_unit = A / xp.linalg.norm(A, axis=1, keepdims=True); same for B; "
-         "return A_unit @ B_unit.T",
-)
+check_cosine_similarity(cosine_similarity)  # on arrays that refuse NumPy's functions, as CuPy's do
 
 # %% [markdown]
 # ### Exercise 2 — the cost of moving scores to the host
@@ -58,10 +52,8 @@ megabytes = n_bytes / 1e6
 milliseconds = n_bytes / 25e9 * 1e3
 
 # %%
-check_close(megabytes, 607.1296, name="megabytes", rtol=1e-3,
-            hint="elements = B * T * V; each float32 takes 4 bytes; divide by 1e6")
-check_close(milliseconds, 24.285184, name="milliseconds", rtol=1e-3,
-            hint="seconds = bytes / 25e9; milliseconds = 1000 * seconds")
+check_megabytes(megabytes)  # the size of the (B, T, V) float32 scores
+check_milliseconds(milliseconds)  # their copy to the host at 25 GB/s
 
 
 # %% [markdown]
@@ -74,9 +66,29 @@ def attention_score_flops(B, H, T, d_head):
 
 
 # %%
-check_function(
-    attention_score_flops,
-    [((128, 1, 50, 50), 32_000_000), ((3, 4, 7, 5), 5_880)],
-    atol=0, rtol=0,
-    hint="each product (n × k) @ (k × m) costs 2·n·k·m; here n = m = T and k = d_head, times B·H",
-)
+check_attention_score_flops(attention_score_flops)  # 2 FLOPs per multiply-add
+
+# %% [markdown]
+# ## Reflection — answers
+#
+# 1. Reading and cleaning the data, building vocabularies and batches of ids, writing logs and reports,
+#    plotting, and the baselines' counting (pandas, Python dictionaries): they are branchy, small or I/O-bound
+#    work that a GPU does not speed up, and each copy to the device costs PCIe time. Only the model's dense
+#    arithmetic (forward, backward, the optimizer step, scoring) belongs on the device.
+# 2. No: the generators differ, so the random draws (initial weights, dropout, negatives) differ, and sums
+#    run in another order; both are equally valid samples. Test the GPU backend by giving both backends the
+#    SAME inputs and weights (copied from the CPU) and comparing outputs and gradients within float32
+#    tolerance, and by checking that metrics over several seeds agree in distribution.
+# 3. Read off the matrix size at which your plot's GFLOP/s curve flattens, say $n$ rows for a $50 \times
+#    23{,}716$ right-hand side: the output layer multiplies (batch positions × 50) by (50 × 23,716), so
+#    the batch needs about $n$ real positions (batch size × real positions per sequence). On a GPU that is
+#    typically thousands of positions; on a CPU far fewer.
+
+# %% [markdown]
+# ## Quiz
+
+# %%
+quiz_answers = {1: "b", 2: "c", 3: "a"}
+
+# %%
+check_quiz(quiz_answers)
