@@ -25,7 +25,7 @@
 #
 # **Prerequisites.** Lesson 1 (the catalogue's descriptions); Python lists, dicts and `zip`; what a string is.
 #
-# **Run time:** about 20 seconds on a laptop CPU.
+# **Study time:** about 3 hours (see lessons/README.md).
 
 # %%
 import os
@@ -40,18 +40,19 @@ import minishop
 from minishop import data
 from minishop.tokenizers import BPETokenizer, ItemVocab, pretokenize, train_naive
 from minishop.tokenizers.base import get_stats, merge
-from checks import REPO_ROOT, check_equal, check_function
+from checks import REPO_ROOT, hint, use
+from checks.lesson03 import check_count_pairs, check_merge_pair, check_n_bytes, check_quiz
 
 minishop.manual_seed(0)
 rng = np.random.default_rng(0)
 SHOP = REPO_ROOT / "data" / "shop"
 
 products = pd.read_csv(SHOP / "products.csv", dtype=str, keep_default_na=False)
-descriptions = products["description"].tolist()  # 379 English descriptions
+descriptions = products["description"].tolist()  # one English description per product
 order = rng.permutation(len(descriptions))  # a seeded split: 300 to train on, the rest held out
 train_texts = [descriptions[i] for i in order[:300]]
 held_out = [descriptions[i] for i in order[300:]]
-print(descriptions[0])
+print(len(descriptions), "descriptions; the first:", descriptions[0])
 
 # %% [markdown]
 # ## 1. Text is bytes
@@ -74,18 +75,18 @@ print(encoded.decode("utf-8") == text)
 # makes long sequences, and attention's cost grows with the square of the length. BPE keeps the first property
 # and fixes the second by learning **merges** of frequent neighbours into new ids.
 #
-# ### Exercise 1 — how many bytes?
-# Set `n_bytes` to the total number of UTF-8 bytes of all the `descriptions` (a Python int). The check
+# ### Exercise 1 — how many bytes? (1 point)
+# Set `n_bytes` to the total number of UTF-8 bytes of all the texts in `texts` — the `descriptions` and the
+# café line above (a Python int). The check
 # compares it with the number of tokens that a `BPETokenizer` **with no merges at all** produces — which
 # should convince you that such a tokenizer is just the bytes.
 
 # %%
+texts = descriptions + [text]
 n_bytes = None  # your code here
 
 # %%
-bytes_only = BPETokenizer(merges=[])  # vocabulary: the 256 bytes (+ the special tokens)
-check_equal(n_bytes, sum(len(ids) for ids in bytes_only.encode_batch(descriptions)), name="n_bytes",
-            hint="sum(len(d.encode('utf-8')) for d in descriptions)")
+check_n_bytes(n_bytes, texts)
 
 # %% [markdown]
 # ## 2. Before BPE: cut the text into chunks
@@ -111,7 +112,7 @@ print(pretokenize("The Zenith Echo K8 Smartphone weighs 1250 g. Loved by thousan
 # Encoding a new text replays the merges in the order they were learned. Two small functions do all the
 # work. Write them.
 #
-# ### Exercise 2 — count adjacent pairs
+# ### Exercise 2 — count adjacent pairs (1 point)
 # `count_pairs(ids)` returns a dict `{(a, b): number of times b directly follows a in ids}`. For
 # `[1, 2, 3, 1, 2]` that is `{(1, 2): 2, (2, 3): 1, (3, 1): 1}`.
 
@@ -122,12 +123,10 @@ def count_pairs(ids):
 
 
 # %%
-example = list("the theme then".encode("utf-8"))
-check_equal(count_pairs(example), get_stats(example), name="count_pairs",
-            hint="loop over zip(ids, ids[1:]) and add 1 to counts.get(pair, 0)")
+check_count_pairs(count_pairs)
 
 # %% [markdown]
-# ### Exercise 3 — merge a pair
+# ### Exercise 3 — merge a pair (2 points)
 # `merge_pair(ids, pair, new_id)` returns a new list where every occurrence of `pair` (scanning left to
 # right, not overlapping) is replaced by `new_id`: `merge_pair([1, 2, 3, 1, 2], (1, 2), 4) == [4, 3, 4]`, and
 # `merge_pair([5, 5, 5], (5, 5), 6) == [6, 5]`.
@@ -139,34 +138,17 @@ def merge_pair(ids, pair, new_id):
 
 
 # %%
-check_function(merge_pair, [
-    (([1, 2, 3, 1, 2], (1, 2), 4), merge([1, 2, 3, 1, 2], (1, 2), 4)),
-    (([5, 5, 5], (5, 5), 6), merge([5, 5, 5], (5, 5), 6)),
-    (([5, 5, 5, 5], (5, 5), 6), merge([5, 5, 5, 5], (5, 5), 6)),
-    ((example, (116, 104), 256), merge(example, (116, 104), 256)),
-], hint="walk with an index i: if ids[i], ids[i + 1] is the pair, append new_id and jump by 2, else append ids[i]")
+check_merge_pair(merge_pair)
 
 # %% [markdown]
-# Now the training loop. It uses its own copies of the two helpers (so that it runs before you have solved
-# the exercises). One detail matters to reproduce the library exactly: when two pairs are equally frequent,
-# we pick the one whose **bytes** come first, so the result never depends on the order of the corpus.
+# Now the training loop, built on **your** two functions if they passed their checks (and on minishop's
+# `get_stats` and `merge` otherwise — the cell says which). One detail matters to reproduce the library
+# exactly: when two pairs are equally frequent, we pick the one whose **bytes** come first, so the result
+# never depends on the order of the corpus.
 
 # %%
-def _count_pairs(ids, counts):
-    for pair in zip(ids, ids[1:]):
-        counts[pair] = counts.get(pair, 0) + 1
-
-
-def _merge(ids, pair, new_id):
-    out, i = [], 0
-    while i < len(ids):
-        if i + 1 < len(ids) and (ids[i], ids[i + 1]) == pair:
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
+count_pairs = use("count_pairs", get_stats, yours=count_pairs)
+merge_pair = use("merge_pair", merge, yours=merge_pair)
 
 
 def bpe_from_scratch(texts, n_merges):
@@ -177,9 +159,10 @@ def bpe_from_scratch(texts, n_merges):
     for new_id in range(256, 256 + n_merges):
         counts = {}
         for ids in chunks:
-            _count_pairs(ids, counts)
+            for pair, n in count_pairs(ids).items():
+                counts[pair] = counts.get(pair, 0) + n
         best = min(counts, key=lambda p: (-counts[p], vocab[p[0]], vocab[p[1]]))  # most frequent, ties by bytes
-        chunks = [_merge(ids, best, new_id) for ids in chunks]
+        chunks = [merge_pair(ids, best, new_id) for ids in chunks]
         vocab[new_id] = vocab[best[0]] + vocab[best[1]]
         merges.append((best, counts[best]))
         print(f"merge {new_id}: {vocab[best[0]]!r:8} + {vocab[best[1]]!r:8} -> {vocab[new_id]!r:10} ({counts[best]:,} times)")
@@ -191,10 +174,11 @@ ours = bpe_from_scratch(train_texts, 12)
 # %% [markdown]
 # The first merges are what English text predicts: `" t"`, `"in"`, `"he"`, then `" the"` built from two
 # earlier merges. minishop's `BPETokenizer.train` learns exactly the same merges. Its `vocab_size` counts
-# the 256 bytes, the merges and its 6 special tokens:
+# the 256 bytes, the merges and its special tokens:
 
 # %%
-n_specials = 6  # <pad> <bos> <eos> <unk> <mask> <sep>
+n_specials = len(BPETokenizer(merges=[]).special_tokens)
+print(n_specials, "special tokens:", list(BPETokenizer(merges=[]).special_tokens))
 tokenizer = BPETokenizer.train(train_texts, vocab_size=256 + 12 + n_specials)
 print("same merges as ours:", tokenizer.merges == [pair for pair, _ in ours])
 print("same counts:", tokenizer.merge_counts == [count for _, count in ours])
@@ -237,7 +221,7 @@ for n_merges in (10, 20, 40):
 # How much shorter does text get? We measure **bytes per token** (higher = shorter sequences; bytes alone
 # give 1.0) for vocabularies of growing size. One training run gives them all: the first $m$ merges of a
 # tokenizer are exactly the merges a smaller training run would learn, so `BPETokenizer(merges[:m])` *is*
-# the tokenizer with $m$ merges. We measure on the training descriptions and on the 79 held out.
+# the tokenizer with $m$ merges. We measure on the training descriptions and on the held-out ones.
 
 # %%
 big = BPETokenizer.train(train_texts, vocab_size=256 + 3000 + n_specials)
@@ -336,6 +320,28 @@ print(vocab.decode(tokens))
 print(data.pad_left([tokens], max_len=10))  # (1, 10): ready for a model, 0 = <pad>
 
 # %% [markdown]
+# ## Quiz (3 points)
+# 1. How many ids does a byte-level tokenizer need before any merge (special tokens aside)? (a) 128;
+#    (b) 256; (c) one per word of the corpus.
+# 2. When two pairs are equally frequent, minishop's BPE picks (a) the one whose bytes come first, so the
+#    merges never depend on the order of the corpus; (b) a random one; (c) the one seen first.
+# 3. In `ItemVocab`, id 0 is (a) the most popular item; (b) `<unk>`; (c) `<pad>`, never predicted.
+#
+# Answer with letters, e.g. `{"1": "a", "2": "a", "3": "a"}`.
+
+# %%
+answers = {"1": None, "2": None, "3": None}  # your answers here
+
+# %%
+check_quiz(answers)
+
+# %% [markdown]
+# ## Reflection
+# 1. A shop sells in English and in Japanese. What happens to the number of tokens per sentence for each
+#    language if the BPE is trained on English descriptions only?
+# 2. Why does `ItemVocab` give an unseen product `<unk>` and count it, instead of adding it to the
+#    vocabulary on the fly?
+#
 # ## Summary
 # - Text is bytes: 256 byte ids encode anything, but make long sequences.
 # - BPE learns merges of frequent adjacent pairs: count, merge the top pair (ties by bytes), repeat; encoding

@@ -27,7 +27,7 @@
 # **Prerequisites.** Lessons 2 and 3 (prepared histories, BPE tokens); NumPy indexing and matrix products;
 # the idea of a gradient (lesson 6 goes deeper, lesson 7 covers Adam).
 #
-# **Run time:** about 30 seconds on a laptop CPU.
+# **Study time:** about 3 hours (see lessons/README.md).
 
 # %%
 import collections
@@ -43,7 +43,8 @@ from minishop import Tensor
 from minishop.data import prepare
 from minishop.optim import Adam
 from minishop.tokenizers import BPETokenizer
-from checks import REPO_ROOT, check_close, check_function
+from checks import REPO_ROOT, hint, use
+from checks.lesson04 import check_cosine, check_embedding_backward, check_one_hot, check_quiz, library_cosine
 
 minishop.manual_seed(0)  # minishop's generator: parameter initialisation
 rng = np.random.default_rng(0)  # ours, for shuffling and the NumPy experiments
@@ -55,7 +56,7 @@ np.set_printoptions(precision=3, suppress=True)
 # With a vocabulary of $V$ ids, the **one-hot** vector of id $i$ has a 1 at position $i$ and 0 elsewhere:
 # $\mathrm{onehot}(i) = e_i \in \{0, 1\}^V$. It is a faithful encoding, but a poor representation:
 #
-# - it is huge ($V$ = 368 items here, 50,000 word pieces in GPT-2) and almost all zeros;
+# - it is huge (hundreds of items in our shop, 50,000 word pieces in GPT-2) and almost all zeros;
 # - every pair of different ids is equally far apart: $e_i \cdot e_j = 0$ for $i \neq j$, so a phone is as
 #   "similar" to its case as to a bag of dog food.
 #
@@ -78,11 +79,10 @@ print("E[ids] =\n", rows)
 print("one-hot vectors are orthogonal: e_1 · e_4 =", np.eye(V)[1] @ np.eye(V)[4])
 
 # %% [markdown]
-# ### Exercise 1 — one-hot encoding
+# ### Exercise 1 — one-hot encoding (1 point)
 # Write `one_hot(ids, V)` returning a float array of shape `(len(ids), V)` whose row $n$ is
 # $\mathrm{onehot}(\text{ids}_n)$. The check multiplies your one-hot matrix by a table $E$ and compares the
-# product with minishop's lookup `F.embedding(E, ids)` (use `np.zeros` and fancy indexing, or compare
-# `np.arange(V)` with the ids).
+# product with minishop's lookup `F.embedding(E, ids)`.
 
 # %%
 def one_hot(ids, V):
@@ -91,19 +91,7 @@ def one_hot(ids, V):
 
 
 # %%
-def _lookup_by_product(ids, table):
-    encoded = one_hot(ids, table.shape[0])  # (N, V)
-    return None if encoded is None else encoded @ table  # (N, V) @ (V, D) -> (N, D)
-
-
-_tables = [E, rng.standard_normal((10, 5))]
-check_function(
-    _lookup_by_product,
-    [((ids, _tables[0]), F.embedding(Tensor(_tables[0]), ids).numpy()),
-     ((np.array([9, 0, 3, 3, 7]), _tables[1]), F.embedding(Tensor(_tables[1]), np.array([9, 0, 3, 3, 7])).numpy())],
-    name="one_hot(ids, V) @ E",
-    hint="out = np.zeros((len(ids), V)); out[np.arange(len(ids)), ids] = 1.0",
-)
+check_one_hot(one_hot)
 
 # %% [markdown]
 # minishop's `nn.Embedding` holds the table as a `Parameter` (initialised with small random numbers,
@@ -146,17 +134,27 @@ wrong[ids] = W  # the classic bug: the second occurrence of id 4 overwrites the 
 print("row 4, assignment instead of addition:", wrong[4], " vs minishop:", layer.weight.grad[4])
 
 # %% [markdown]
-# ### Exercise 2 — the embedding gradient by hand
-# Compute `grad_E`, the gradient of $L$ with respect to the table (shape `(V, D)`), **without** a one-hot
-# matrix: start from zeros and add each row of `W` into the row of its id. `np.add.at(array, indices, values)`
-# adds *with* repetitions (a plain `grad[ids] += W` does not!). The check compares with minishop's backward.
+# ### Exercise 2 — the embedding gradient by hand (2 points)
+# Write `embedding_backward(ids, G, V)`: the gradient of $L$ with respect to the table (shape `(V, D)`),
+# given the ids `(N,)` and the upstream gradient `G` `(N, D)`, **without** a one-hot matrix: start from zeros
+# and add each row of `G` into the row of its id. `np.add.at(array, indices, values)` adds *with*
+# repetitions (a plain `grad[ids] += G` does not!). The check compares with minishop's backward.
 
 # %%
-grad_E = None  # your code here
+def embedding_backward(ids, G, V):
+    """dL/dE (V, D) of the lookup Y = E[ids], given G = dL/dY (N, D)."""
+    return None  # your code here
+
 
 # %%
-check_close(grad_E, layer.weight.grad, name="grad_E",
-            hint="grad_E = np.zeros((V, D)); np.add.at(grad_E, ids, W)")
+check_embedding_backward(embedding_backward)
+
+# %% [markdown]
+# Your backward (or minishop's) on the example above, beside minishop's own:
+
+# %%
+embedding_backward = use("embedding_backward", lambda ids, G, V: layer.weight.grad.copy(), yours=embedding_backward)
+print("same as minishop's backward:", np.allclose(embedding_backward(ids, W, V), layer.weight.grad))
 
 # %% [markdown]
 # Why not just compute $\mathrm{onehot}(\text{ids})^\top G$? Because for the recommender that matrix would have
@@ -176,8 +174,9 @@ check_close(grad_E, layer.weight.grad, name="grad_E",
 # (Recommenders score with the plain dot product $a\cdot b$, which also rewards long vectors; popular items
 # tend to get long vectors, as we will see.)
 #
-# ### Exercise 3 — cosine similarity
-# Write `cosine(a, b)` for two 1-D vectors. (`np.linalg.norm` gives $\lVert a\rVert$.)
+# ### Exercise 3 — cosine similarity (1 point)
+# Write `cosine(a, b)` for two 1-D vectors, returning a number. (`np.linalg.norm` gives $\lVert a\rVert$.)
+# The nearest neighbours of section 4 are computed with your cosine once it passes.
 
 # %%
 def cosine(a, b):
@@ -186,14 +185,7 @@ def cosine(a, b):
 
 
 # %%
-check_function(
-    cosine,
-    [((np.array([1.0, 0.0]), np.array([0.0, 3.0])), 0.0),
-     ((np.array([1.0, 2.0, 2.0]), np.array([2.0, 4.0, 4.0])), 1.0),
-     ((np.array([1.0, 0.0]), np.array([1.0, 1.0])), 0.7071067811865476),
-     ((np.array([3.0, -4.0]), np.array([-3.0, 4.0])), -1.0)],
-    hint="np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))",
-)
+check_cosine(cosine)
 
 # %% [markdown]
 # ## 4. Learning item embeddings from shopping histories (item2vec)
@@ -250,15 +242,16 @@ plt.legend()
 plt.show()
 
 # %% [markdown]
-# The loss starts at $\log 368 \approx 5.9$ (every item equally likely) and falls well below it: the
-# vectors have learned which items go together. Now the neighbours of a phone:
+# The loss starts at $\log V$ (the dotted line: every item equally likely) and falls well below it: the
+# vectors have learned which items go together. Now the neighbours of a phone, by your cosine:
 
 # %%
+cosine = use("cosine", library_cosine, yours=cosine)
 vectors = item_embedding.weight.numpy()[1:]  # (n_items, D), row i-1 = item i
 unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)  # unit rows: cosine = dot product
 item_of = {raw: index for index, raw in enumerate(prepared.item_ids)}  # raw id "P0001" -> index
 phone = item_of["P0001"]
-similarity = unit @ unit[phone - 1]  # (n_items,) cosine of every item with the phone
+similarity = np.array([cosine(v, vectors[phone - 1]) for v in vectors])  # (n_items,) cosine with the phone
 ranked = np.argsort(-similarity, kind="stable") + 1  # item indices, most similar first
 print("nearest neighbours of", prepared.item_titles[phone])
 for item in ranked[1:9]:
@@ -290,7 +283,7 @@ for raw in complements.loc[complements["anchor_item"] == "P0001", "complement_it
 # sequential recommender of lesson 8 reads the whole ordered history rather than pairs.
 #
 # Let us measure it over all phones: the median rank of the complement cases and chargers, against a random
-# ranking (median rank $\approx 184$).
+# ranking (its median rank is printed too).
 
 # %%
 phones = [item for item, category in prepared.item_categories.items() if category == own_category]
@@ -303,6 +296,7 @@ for anchor in phones:
             complement_ranks[category].append(int(np.where(order == item_of[raw])[0][0]))
 for category, values in complement_ranks.items():
     print(f"{category:25s} median rank {np.median(values):5.1f} over {len(values)} (phone, complement) pairs")
+print(f"{'a random ranking':25s} median rank {n_items / 2:5.1f}")
 
 # %% [markdown]
 # ## 5. A picture of the catalogue: PCA by an SVD
@@ -346,7 +340,8 @@ plt.show()
 
 # %%
 descriptions = pd.read_csv(REPO_ROOT / "data" / "shop" / "products.csv")["description"].tolist()
-tokenizer = BPETokenizer.train(descriptions, vocab_size=256 + 400 + 8)  # 400 merges + 8 special tokens
+n_specials = len(BPETokenizer(merges=[]).special_tokens)  # <pad> <bos> <eos> <unk> <mask> <sep>
+tokenizer = BPETokenizer.train(descriptions, vocab_size=256 + 400 + n_specials)  # 400 merges + the special tokens
 token_ids = tokenizer.encode("Its battery lasts a full day of heavy use.", allowed_special="none")
 print("tokens:", [tokenizer.decode([t]) for t in token_ids])
 word_embedding = nn.Embedding(tokenizer.vocab_size, 8)
@@ -356,9 +351,25 @@ print("ids", token_ids, "-> vectors of shape", word_embedding(np.array(token_ids
 # Before training these vectors are random (cosines near 0); the language model will shape them just as
 # item2vec shaped the item vectors: tokens used in similar contexts end up pointing the same way.
 #
+# ## Quiz (3 points)
+# 1. `onehot(i) @ E` equals (a) row $i$ of $E$; (b) column $i$ of $E$; (c) the sum of $E$'s rows.
+# 2. In a batch, id 7 is looked up three times. Row 7 of the gradient of the table is (a) the first of the
+#    three output gradients; (b) the last; (c) their sum.
+# 3. The cosine of two vectors pointing the same way but of lengths 1 and 10 is (a) 10; (b) 1; (c) 0.1.
+#
+# Answer with letters, e.g. `{"1": "a", "2": "a", "3": "a"}`.
+
+# %%
+answers = {"1": None, "2": None, "3": None}  # your answers here
+
+# %%
+check_quiz(answers)
+
+# %% [markdown]
 # ## Reflection
-# 1. Why does an unseen item (no training pair) keep its random initial vector under SGD? What does Adam do
-#    with a gradient that is exactly zero?
+# 1. In item2vec's full softmax the table is used twice: looked up for the input item, and as the output
+#    scores of every item. Does an item that appears in no training pair get a gradient? Which way does
+#    training push its vector? What would change with a few sampled negatives instead of the full softmax?
 # 2. With `window = 10` instead of 2, would the chargers move closer to their phones? Try it.
 # 3. The dot product rewards long vectors. Which items would you expect to have the longest vectors
 #    after training, and what does that mean for a recommender that scores by dot product?

@@ -397,3 +397,78 @@ def test_lesson02_checks_reject_users_for_rows_one_pass_and_right_padding(cleane
     _rejects(lambda f: lesson02.check_pad_left(f, histories), lambda s, T: pad(s, T, last=False))
     assert lesson02.check_quiz(dict(lesson02.QUIZ))
     _rejects(lesson02.check_quiz, {**lesson02.QUIZ, "3": "b"})
+
+
+# ---------------------------------------------------------------------------------------------- lesson 03
+
+from checks import lesson03  # noqa: E402
+
+
+def _merge_pair(ids, pair, new_id, overlap_right=False, drop_last=False):
+    out, i = [], 0
+    while i < len(ids) - (1 if drop_last else 0):
+        if i + 1 < len(ids) and (ids[i], ids[i + 1]) == pair:
+            out.append(new_id)
+            i += 1 if overlap_right else 2
+        else:
+            out.append(ids[i])
+            i += 1
+    return out
+
+
+def test_lesson03_checks_reject_characters_unique_pairs_and_overlaps():
+    texts = ["plain ascii", "Café crème, 20 € ☕"]
+    assert lesson03.check_n_bytes(sum(len(t.encode("utf-8")) for t in texts), texts)
+    _rejects(lambda n: lesson03.check_n_bytes(n, texts), sum(len(t) for t in texts))  # characters, not bytes
+
+    def count_pairs(ids):
+        counts = {}
+        for pair in zip(ids, ids[1:]):
+            counts[pair] = counts.get(pair, 0) + 1
+        return counts
+    assert lesson03.check_count_pairs(count_pairs)
+    _rejects(lesson03.check_count_pairs, lambda ids: {pair: 1 for pair in zip(ids, ids[1:])})  # a set, not counts
+    _rejects(lesson03.check_count_pairs, lambda ids: count_pairs(ids[:-1]))  # misses the last pair
+    assert lesson03.check_merge_pair(_merge_pair)
+    _rejects(lesson03.check_merge_pair, lambda ids, pair, new: _merge_pair(ids, pair, new, overlap_right=True))
+    _rejects(lesson03.check_merge_pair, lambda ids, pair, new: _merge_pair(ids, pair, new, drop_last=True))
+    assert lesson03.check_quiz(dict(lesson03.QUIZ))
+    _rejects(lesson03.check_quiz, {**lesson03.QUIZ, "3": "a"})
+
+
+# ---------------------------------------------------------------------------------------------- lesson 04
+
+from checks import lesson04  # noqa: E402
+
+
+def test_lesson04_checks_reject_assignment_for_accumulation_and_squared_norms():
+    def one_hot(ids, V):
+        out = np.zeros((len(ids), V))
+        out[np.arange(len(ids)), ids] = 1.0
+        return out
+    assert lesson04.check_one_hot(one_hot)
+    _rejects(lesson04.check_one_hot, lambda ids, V: one_hot(ids, V).T)  # (V, N)
+    _rejects(lesson04.check_one_hot, lambda ids, V: one_hot(np.asarray(ids) - 1, V))  # off by one
+
+    def backward(ids, G, V):
+        grad = np.zeros((V, G.shape[1]))
+        np.add.at(grad, ids, G)
+        return grad
+
+    def assigned(ids, G, V):  # the classic bug: grad[ids] = G keeps one of the repeated rows
+        grad = np.zeros((V, G.shape[1]))
+        grad[ids] = G
+        return grad
+
+    def plus_equals(ids, G, V):  # grad[ids] += G does not add repetitions either
+        grad = np.zeros((V, G.shape[1]))
+        grad[ids] += G
+        return grad
+    assert lesson04.check_embedding_backward(backward)
+    _rejects(lesson04.check_embedding_backward, assigned)
+    _rejects(lesson04.check_embedding_backward, plus_equals)
+    assert lesson04.check_cosine(lesson04.library_cosine)
+    _rejects(lesson04.check_cosine, lambda a, b: float(np.dot(a, b) / (np.dot(a, a) * np.dot(b, b))))  # squared norms
+    _rejects(lesson04.check_cosine, lambda a, b: float(np.dot(a, b) / np.linalg.norm(a)))  # one norm only
+    assert lesson04.check_quiz(dict(lesson04.QUIZ))
+    _rejects(lesson04.check_quiz, {**lesson04.QUIZ, "2": "a"})

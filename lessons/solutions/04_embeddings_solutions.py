@@ -9,27 +9,19 @@
 # %% [markdown]
 # # Lesson 4 — Embeddings: solutions
 #
-# The solved exercises of `04_embeddings.ipynb`, each with the setup it needs and the same check as the
-# lesson. Try the exercises first!
+# The solved exercises of `04_embeddings.ipynb`, each with the same check as the lesson, the quiz's
+# answers and answers to the reflection questions. Try the exercises first!
 
 # %%
 import sys
 
 import numpy as np
 
-sys.path.insert(0, "..")  # lessons/, where checks.py lives (this notebook runs in lessons/solutions/)
+sys.path.insert(0, "..")  # lessons/, where the checks package lives (this notebook runs in lessons/solutions/)
 import minishop
-import minishop.nn as nn
-import minishop.functional as F
-from minishop import Tensor
-from checks import check_close, check_function
+from checks.lesson04 import check_cosine, check_embedding_backward, check_one_hot, check_quiz
 
 minishop.manual_seed(0)
-rng = np.random.default_rng(0)
-
-V, D = 6, 3
-E = rng.standard_normal((V, D))  # (V, D) the same table as in the lesson
-ids = np.array([4, 1, 4, 0])
 
 
 # %% [markdown]
@@ -45,36 +37,22 @@ def one_hot(ids, V):
 
 
 # %%
-def _lookup_by_product(ids, table):
-    encoded = one_hot(ids, table.shape[0])  # (N, V)
-    return None if encoded is None else encoded @ table  # (N, V) @ (V, D) -> (N, D)
+check_one_hot(one_hot)
 
-
-_tables = [E, rng.standard_normal((10, 5))]
-check_function(
-    _lookup_by_product,
-    [((ids, _tables[0]), F.embedding(Tensor(_tables[0]), ids).numpy()),
-     ((np.array([9, 0, 3, 3, 7]), _tables[1]), F.embedding(Tensor(_tables[1]), np.array([9, 0, 3, 3, 7])).numpy())],
-    name="one_hot(ids, V) @ E",
-    hint="out = np.zeros((len(ids), V)); out[np.arange(len(ids)), ids] = 1.0",
-)
 
 # %% [markdown]
 # ### Exercise 2 — the embedding gradient by hand
 
 # %%
-layer = nn.Embedding(V, D)
-layer.weight.data[...] = E
-W = rng.standard_normal((len(ids), D))  # (N, D) = dL/dY, as in the lesson
-layer.zero_grad()
-(layer(ids) * Tensor(W)).sum().backward()
+def embedding_backward(ids, G, V):
+    """dL/dE (V, D) of the lookup Y = E[ids], given G = dL/dY (N, D)."""
+    grad = np.zeros((V, G.shape[1]))
+    np.add.at(grad, ids, G)  # row ids[n] += G[n], repetitions included
+    return grad
 
-grad_E = np.zeros((V, D))
-np.add.at(grad_E, ids, W)  # row ids[n] += W[n], repetitions included
 
 # %%
-check_close(grad_E, layer.weight.grad, name="grad_E",
-            hint="grad_E = np.zeros((V, D)); np.add.at(grad_E, ids, W)")
+check_embedding_backward(embedding_backward)
 
 
 # %% [markdown]
@@ -83,15 +61,36 @@ check_close(grad_E, layer.weight.grad, name="grad_E",
 # %%
 def cosine(a, b):
     """Cosine of the angle between 1-D vectors a and b."""
-    return np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))
+    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
 # %%
-check_function(
-    cosine,
-    [((np.array([1.0, 0.0]), np.array([0.0, 3.0])), 0.0),
-     ((np.array([1.0, 2.0, 2.0]), np.array([2.0, 4.0, 4.0])), 1.0),
-     ((np.array([1.0, 0.0]), np.array([1.0, 1.0])), 0.7071067811865476),
-     ((np.array([3.0, -4.0]), np.array([-3.0, 4.0])), -1.0)],
-    hint="np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))",
-)
+check_cosine(cosine)
+
+# %% [markdown]
+# ## Quiz
+
+# %%
+answers = {"1": "a", "2": "c", "3": "b"}
+
+# %%
+check_quiz(answers)
+
+# %% [markdown]
+# ## Reflection — answers
+# 1. **Every row gets a gradient.** The loss's softmax runs over the whole catalogue with the same table as
+#    output scores, so every item $c$ is in every denominator: row $c$ receives $p(c\mid a)\,E_a$ from each
+#    pair, even if $c$ is never a target or an input. An item that appears in no pair is only ever pushed
+#    *away* from the input vectors (its score made smaller), so it drifts to where nothing points — a low
+#    score for everybody. With a few sampled negatives, only the sampled rows get that push, and an item
+#    never sampled would keep its random initial vector (with plain SGD; Adam keeps moving a row for a while
+#    after its gradient becomes zero, on its momentum).
+# 2. **A wider window.** Yes, partly: the charger is bought 4–14 days after the phone, usually several steps
+#    later in the history, so a window of 10 steps makes (phone, charger) pairs that a window of 2 never
+#    sees. The price: many more pairs (slower) and more pairs of unrelated items that merely share a long
+#    session, so the substitutes get blurrier. Run the lesson's cells with `window = 10` and compare the
+#    chargers' median rank with the one printed for `window = 2`.
+# 3. **Long vectors.** Popular items: they are targets of many pairs, and every time the loss pushes their
+#    score up, which a longer vector does for many inputs at once. A dot-product recommender then ranks
+#    popular items high for everybody — the popularity bias of lesson 12; the cosine, which ignores lengths,
+#    does not.
