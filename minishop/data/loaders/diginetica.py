@@ -3,11 +3,14 @@
 Columns: sessionId, userId, itemId, timeframe (ms since the session's day), eventdate (YYYY-MM-DD); the
 public sample spells them session_id, user_id, item_id, ... (any spelling `base.column_key` equates is read).
 Most sessions are anonymous (userId "NA" or empty): then the user is the session, written "s<sessionId>".
+The rows are read by pandas and checked a column at a time (loaders/table.py).
 """
 
 import pandas as pd
 
-from minishop.data.loaders.base import LoadResult, Lines, parse_fields, require_columns, to_int, to_time
+from minishop.data.loaders.base import LoadResult, Lines, require_columns
+from minishop.data.loaders.retailrocket import whole_numbers
+from minishop.data.loaders.table import read_delimited, text_column
 
 NEEDED = ("sessionId", "userId", "itemId", "timeframe", "eventdate")
 
@@ -15,27 +18,22 @@ NEEDED = ("sessionId", "userId", "itemId", "timeframe", "eventdate")
 def load_diginetica(path, errors="raise", encoding="utf-8"):
     """train-item-views.csv at `path` as a LoadResult of "view" interactions (no item metadata)."""
     lines = Lines(path, "load diginetica", errors, encoding)
-    header = lines.header(delimiter=";")
-    col = require_columns(lines, header, NEEDED)
-    rows, anonymous = [], 0
-    for line_no, f in lines.rows(len(header), delimiter=";"):
-        values = parse_fields(lines, line_no, [
-            ("sessionId", to_int, f[col["sessionId"]], "an integer session id"),
-            ("itemId", to_int, f[col["itemId"]], "an integer item id"),
-            ("timeframe", to_int, f[col["timeframe"]], "an integer number of milliseconds"),
-            ("eventdate", to_time, f[col["eventdate"]], "a date like 2016-05-09")])
-        if values is None:
-            continue
-        session, item, millis, day = values
-        user_text = f[col["userId"]].strip()
-        if user_text in ("", "NA"):
-            anonymous += 1
-            user = f"s{session}"
-        else:
-            user = user_text
-        rows.append((user, item, day + pd.Timedelta(milliseconds=millis), "view", session))
-    frame = pd.DataFrame(rows, columns=["user", "item", "timestamp", "event", "session"])
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    table = read_delimited(lines, delimiter=";")
+    name = {ours: table.header[i] for ours, i in require_columns(lines, table.header, NEEDED).items()}
+    raw = table.frame
+    session, item, millis = (whole_numbers(raw[name[c]]) for c in ("sessionId", "itemId", "timeframe"))
+    day = pd.to_datetime(text_column(raw[name["eventdate"]]), format="ISO8601", errors="coerce")
+    for column, bad, expected in (("sessionId", session.isna(), "an integer session id"),
+                                  ("itemId", item.isna(), "an integer item id"),
+                                  ("timeframe", millis.isna(), "an integer number of milliseconds"),
+                                  ("eventdate", day.isna(), "a date like 2016-05-09")):
+        table.fail_rows(bad.to_numpy(dtype=bool), name[column], expected)
+    table.frame = pd.DataFrame({"user": text_column(raw[name["userId"]]), "item": item,
+                                "timestamp": day + pd.to_timedelta(millis, unit="ms"), "event": "view",
+                                "session": session})
+    frame = table.flush().astype({"item": "int64", "session": "int64"})
+    anonymous = frame["user"].isin(("", "NA"))
+    frame["user"] = frame["user"].where(~anonymous, "s" + frame["session"].astype(str))
     report = lines.finish(len(frame))
-    report.notes.append(f"{anonymous:,} rows have no userId: their user is the session")
+    report.notes.append(f"{int(anonymous.sum()):,} rows have no userId: their user is the session")
     return LoadResult(interactions=frame, items=None, report=report)

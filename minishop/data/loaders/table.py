@@ -36,11 +36,11 @@ class Table:
     """The rows of a file (`frame`, one column per needed header name) and the bookkeeping of
     its malformed rows: `fail_rows` collects them column by column, `flush` reports them in line order."""
 
-    def __init__(self, lines, frame, header, skipped=(), unit="line"):
-        self.lines, self.frame, self.header, self.unit = lines, frame, header, unit
+    def __init__(self, lines, frame, header, skipped=(), unit="line", delimiter=","):
+        self.lines, self.frame, self.header, self.unit, self.delimiter = lines, frame, header, unit, delimiter
         self.skipped = list(skipped)  # (line, n_fields) of rows pandas could not split into the header's columns
         self.pending = []  # (line, column, expected, got)
-        self._line_of = None
+        self._line_of = self._fields = None
         self.bad = backend.np.zeros(len(frame), dtype=bool)
         lines.report.rows_in = len(frame) + len(self.skipped)
 
@@ -72,9 +72,17 @@ class Table:
         if self.unit == "row":
             return backend.np.asarray(rows) + 1
         if self._line_of is None:
-            self._line_of = _data_line_numbers(self.lines.path, len(self.frame), [s[0] for s in self.skipped],
-                                               self.lines.encoding)
+            self._line_of, self._fields = _line_facts(self.lines.path, len(self.frame), [s[0] for s in self.skipped],
+                                                      self.lines.encoding, self.delimiter)
         return self._line_of[rows]
+
+    def fail_short_rows(self):
+        """Rows whose line has fewer fields than the header (pandas fills them with empty fields)."""
+        self.line_numbers([])
+        short = self._fields < len(self.header)
+        if short.any():
+            self.fail_rows(short, "<line>", f"{len(self.header)} fields",
+                           got=pd.Series(self._fields).astype(str) + " fields")
 
 
 def read_delimited(lines, delimiter=None, needed=None):
@@ -100,7 +108,8 @@ def read_delimited(lines, delimiter=None, needed=None):
                               f"{len(frame.columns)} columns with delimiter {delimiter!r}")
     frame.columns = header
     keep = [name for name in header if needed is None or name in needed]
-    table = Table(lines, frame[keep] if len(keep) < len(header) else frame, header, skipped)
+    table = Table(lines, frame[keep] if len(keep) < len(header) else frame, header, skipped, delimiter=delimiter)
+    table.fail_short_rows()
     if undecodable is not None:
         table.fail_rows(undecodable, "<line>", f"{lines.encoding.upper()} text", got="(bytes that do not decode)")
     return table
@@ -151,28 +160,35 @@ def _read(lines, delimiter, encoding_errors):
     return frame, skipped
 
 
-def _data_line_numbers(path, n_rows, skipped, encoding):
-    """(n_rows,) the line number of each table row: the non-blank lines after the header, less the skipped ones.
+def _line_facts(path, n_rows, skipped, encoding, delimiter):
+    """(n_rows,) the line number of each table row and (n_rows,) how many fields its line has.
 
-    Found from the newline positions of the bytes. A quoted field that spans lines breaks the one line per
-    row rule; then (and for encodings whose newline is not one byte) the csv module counts them instead.
+    Found from the bytes: a row's line is a non-blank line after the header that pandas did not skip, and its
+    fields are its delimiters + 1. A quote in the file (a quoted field may hold a delimiter or span lines)
+    sends the count to the csv module instead, which is exact and slower.
     """
     np = backend.np
     with open_binary(path) as handle:
         raw = handle.read()
     buffer = np.frombuffer(raw, dtype=np.uint8)
-    ends = np.flatnonzero(buffer == 10)
-    starts = np.concatenate([[0], ends + 1])
-    ends = np.concatenate([ends, [len(buffer)]])
-    blank = starts >= ends
-    visible = (buffer > 32).view(np.uint8)  # space, tab, \r and control bytes are blank
-    filled = np.flatnonzero(~blank)
-    blank[filled] = np.maximum.reduceat(visible, starts[filled]) == 0 if len(filled) else blank[filled]
-    line_of = np.flatnonzero(~blank)[1:] + 1  # from 1; the first non-blank line is the header
-    line_of = line_of[~np.isin(line_of, skipped)]
-    if len(line_of) == n_rows:
-        return line_of
-    reader = csv.reader(io.StringIO(raw.decode(encoding, errors="replace"), newline=""))
-    numbers = [reader.line_num for fields in reader if any(field.strip() for field in fields)]
-    numbers = np.asarray(numbers[1:], dtype=np.int64)
-    return numbers[~np.isin(numbers, skipped)]
+    if not (buffer == ord('"')).any():
+        ends = np.flatnonzero(buffer == 10)
+        starts = np.concatenate([[0], ends + 1])
+        ends = np.concatenate([ends, [len(buffer)]])
+        blank = starts >= ends
+        filled = np.flatnonzero(~blank)
+        if len(filled):  # a line is blank if it holds only spaces, tabs, \r and control bytes
+            blank[filled] = np.maximum.reduceat((buffer > 32).view(np.uint8), starts[filled]) == 0
+        lines = np.flatnonzero(~blank)
+        delimiters = (buffer == ord(delimiter)).view(np.uint8)
+        fields = np.add.reduceat(delimiters, starts[lines], dtype=np.int64) + 1 if len(lines) else lines
+        keep = ~np.isin(lines[1:] + 1, skipped)  # the first non-blank line is the header
+        line_of, fields = lines[1:][keep] + 1, fields[1:][keep]
+        if len(line_of) == n_rows:
+            return line_of, fields
+    reader = csv.reader(io.StringIO(raw.decode(encoding, errors="replace").lstrip("\ufeff"), newline=""),
+                        delimiter=delimiter)
+    facts = [(reader.line_num, len(row)) for row in reader if any(field.strip() for field in row)]
+    facts = np.asarray(facts[1:], dtype=np.int64).reshape(-1, 2)
+    facts = facts[~np.isin(facts[:, 0], skipped)]
+    return facts[:, 0], facts[:, 1]
