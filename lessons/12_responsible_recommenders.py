@@ -27,7 +27,7 @@
 # **Prerequisites.** Lessons 2 (cleaning, `prepare`), 8 (training the recommender) and 9 (NDCG, baselines,
 # coverage and popularity); lesson 5 (attention weights).
 #
-# **Run time:** about a minute on a laptop CPU (most of it training a small model).
+# **Study time:** about 2 hours (the notebook itself runs in well under two minutes).
 
 # %%
 import hashlib
@@ -45,7 +45,8 @@ from minishop.eval.metrics import item_counts, most_popular_items, popularity_bi
 from minishop.eval.protocols import evaluation_cases, top_k
 from minishop.recsys.training import RecommenderConfig, fit_recommender
 from minishop.recsys.explain import explain, format_recommendations, recommend_for_user
-from checks import REPO_ROOT, check_close, check_equal, check_function
+from checks import REPO_ROOT, hint  # noqa: F401  (hint(name, 2) shows the next hint of an exercise)
+from checks.lesson12 import check_coverage, check_penalised, check_pseudonym, check_quiz
 
 minishop.manual_seed(0)  # minishop's generator: parameter initialisation, dropout
 rng = np.random.default_rng(0)  # ours, for sampling users and items
@@ -120,14 +121,7 @@ def pseudonym(raw_id, salt):
 
 
 # %%
-_sample = events["user"].drop_duplicates().head(4)
-_expected = pseudonymise(pd.DataFrame({"user": _sample}), salt=salt)[0]["user"].tolist()
-check_equal(
-    None if pseudonym(_sample.iloc[0], salt) is None else [pseudonym(user, salt) for user in _sample],
-    _expected,
-    name="pseudonym",
-    hint="hashlib.sha256((salt + raw_id).encode('utf-8')).hexdigest()[:16]",
-)
+check_pseudonym(pseudonym, salt)  # against minishop.data.preprocess.pseudonymise, on several ids
 
 # %% [markdown]
 # ### Pseudonymous is not anonymous
@@ -153,7 +147,7 @@ for m in range(1, 6):
     print(f"knowing {m} item(s): {unique_share[-1]:.0%} of shoppers are singled out")
 
 # %% [markdown]
-# One or two items hide a shopper in a crowd; with five, about two in three are singled out — whatever
+# One or two items hide a shopper in a crowd; with five, the share printed above is singled out — whatever
 # their id looks like (and real catalogues, with thousands of items, are far more revealing). So pseudonymised
 # histories are still **personal data**: keep them access-controlled, delete them on request, and publish
 # only aggregates. (Formal guarantees need more, e.g. differential privacy, beyond this course.)
@@ -177,10 +171,11 @@ print(f"the top 10% of items ({top_decile}) hold {by_count[:top_decile].sum() / 
 # \text{popularity@}K = \frac{1}{UK}\sum_u \sum_{i \in \text{top}_K(u)} [i \in \mathcal P] ,$$
 #
 # where $\mathcal P$ is a set of most popular items; minishop's evaluator uses the top 1%. Our catalogue
-# has only 368 items, so we also use the top 10% and compare with the 10% a uniform spread would give.
+# has only a few hundred items (`n_items`), so we also use the top 10% and compare with the 10% a uniform
+# spread would give.
 #
-# We train a small recommender (the lesson-8 model, one block of width 32 on the last 20 items) for a few
-# epochs, then collect the top-10 lists of every test user from it and from the three baselines.
+# We train a smaller version of lesson 8's model (one block instead of two, width 32, the last 20 items)
+# for a few epochs, then collect the top-10 lists of every test user from it and from the three baselines.
 
 # %%
 config = RecommenderConfig(d_model=32, n_blocks=1, n_heads=1, max_len=20, dropout=0.2, loss="ce", batch_size=128,
@@ -207,7 +202,7 @@ def top_lists(recommender, histories, k=10):
     return top_k(scores, k)  # (U, k) item ids, best first
 
 
-popular_10 = most_popular_items(split.train, n_items, share=0.1)  # (37,) the top-10% item ids
+popular_10 = most_popular_items(split.train, n_items, share=0.1)  # the top-10% item ids
 lists = {name: top_lists(r, test_histories) for name, r in recommenders.items()}
 summary = pd.DataFrame({
     name: {"NDCG@10": evaluate(r, split, ks=(10,), progress=False)["NDCG@10"],
@@ -225,8 +220,7 @@ print(summary.round(3))
 model_coverage = None  # your code here
 
 # %%
-check_close(model_coverage, coverage(lists["model"], n_items), name="model_coverage",
-            hint="len(np.unique(lists['model'])) / n_items")
+check_coverage(model_coverage, lists["model"], n_items)  # against minishop.eval.coverage
 
 # %% [markdown]
 # Coverage only asks whether an item is shown *once*. How evenly exposure is spread is better seen by
@@ -275,14 +269,7 @@ def penalised(scores, counts, lam):
 
 
 # %%
-check_function(
-    penalised,
-    [((np.array([3.0, 2.0, 1.0]), np.array([0.0, np.e - 1, np.e ** 2 - 1]), 1.0), np.array([3.0, 1.0, -1.0])),
-     ((np.array([[3.0, 2.0, 1.0], [0.0, 0.0, 0.0]]), np.array([0.0, np.e - 1, np.e ** 2 - 1]), 0.5),
-      np.array([[3.0, 1.5, 0.0], [0.0, -0.5, -1.0]])),
-     ((np.array([1.0, 2.0]), np.array([5.0, 7.0]), 0.0), np.array([1.0, 2.0]))],
-    hint="scores - lam * np.log1p(counts)",
-)
+check_penalised(penalised)  # against the formula, where log and log1p differ
 
 # %% [markdown]
 # minishop's evaluator accepts anything with a `score(histories)` method, so the re-ranked model is a tiny
@@ -339,9 +326,9 @@ recommendation = recommend_for_user(model, prepared, example_user, k=3)
 print("\n".join(format_recommendations(recommendation, prepared)))
 
 # %% [markdown]
-# Look at the reason given. The recommendations are running shoes, plainly prompted by the running and
-# trail shoes this shopper looked at last — yet the items with the most attention are an espresso machine
-# and two printers.
+# Look at the reason given, and at what the shopper looked at last (their history ends the list above). Is
+# the most attended item what prompted the recommendations? Often it is not — the list follows the newest
+# items, while the attention rests on something older.
 #
 # ### Attention is not (necessarily) explanation
 # Attention weights say where the last block *read from*; they do not say what would change if an item were
@@ -400,8 +387,8 @@ plt.show()
 # Read the numbers above before the picture. Attention and influence are related — but far from the same:
 # for many users the most attended item is *not* the one whose removal hurts the recommendation most, and
 # some heavily attended items barely matter (or even *raise* the score when removed). The most influential
-# item is most often the **newest** one (for about two users in three here), and every large drop in the
-# picture comes from removing it, whatever attention it got: the newest item also reaches the output
+# item is most often the **newest** one (the third printed line), and the largest drops in the picture
+# tend to come from removing it, whatever attention it got: the newest item also reaches the output
 # through the residual path, which attention weights do not show.
 #
 # So what should a shop say? Two honest options:
@@ -417,3 +404,18 @@ plt.show()
 # 2. The salt leaks. What can an attacker do now, and what must you do?
 # 3. Why might a popularity penalty that lowers offline NDCG still raise sales? Why might it not?
 # 4. Design an explanation test for a recommender without attention (e.g. item-kNN). Is occlusion enough?
+
+# %% [markdown]
+# ## Quiz
+# Answer each question with the letter of one choice, then run the check.
+#
+# 1. A plain SHA-256 of a shop id is not a safe pseudonym because (a) SHA-256 is broken, (b) the set of possible ids is small enough to hash them all, (c) it is too long.
+# 2. Pseudonymised purchase histories are (a) still personal data, (b) anonymous, (c) safe to publish.
+# 3. A popularity penalty $s - \lambda \log(1 + n)$ with a large $\lambda$ (a) always raises NDCG, (b) changes nothing, (c) moves exposure to the tail at a cost in accuracy.
+# 4. The honest test of "because you bought X" is (a) the attention weight of X, (b) how much the score drops when X is removed, (c) the popularity of X.
+
+# %%
+quiz_answers = {1: None, 2: None, 3: None, 4: None}  # your answers: "a", "b" or "c"
+
+# %%
+check_quiz(quiz_answers)

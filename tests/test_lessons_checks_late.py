@@ -26,7 +26,7 @@ if str(REPO_ROOT) not in sys.path:  # `lessons` is a package at the repository's
     sys.path.insert(0, str(REPO_ROOT))
 
 from lessons import checks  # noqa: E402
-from lessons.checks import lesson07, lesson08, lesson09, lesson10, lesson11, lesson13  # noqa: E402
+from lessons.checks import lesson07, lesson08, lesson09, lesson10, lesson11, lesson12, lesson13  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -495,3 +495,35 @@ def test_strict_arrays_restore_the_backend():
     with lesson11.strict_arrays():
         assert minishop.backend.get_array_module(checks.StrictArray(np.ones(2))) is lesson11.STRICT_XP
     assert minishop.backend.get_array_module is original
+
+
+# ------------------------------------------------------------------------------------------ lesson 12
+
+
+def test_lesson12_checks_accept_right_answers(capsys):
+    def pseudonym(raw_id, salt):
+        return hashlib.sha256((salt + raw_id).encode("utf-8")).hexdigest()[:16]
+
+    lists = np.array([[1, 2, 3], [3, 4, 5], [5, 6, 1]])
+    assert lesson12.check_pseudonym(pseudonym, "a-secret-salt")
+    assert lesson12.check_coverage(len(np.unique(lists)) / 40, lists, 40)
+    assert lesson12.check_penalised(lambda s, n, lam: s - lam * np.log1p(n))
+    assert lesson12.check_quiz({1: "b", 2: "a", 3: "c", 4: "b"})
+    assert capsys.readouterr().out.count("Correct!") == 4
+
+
+def test_lesson12_checks_reject_classic_mistakes():
+    def unsalted(raw_id, salt):
+        return hashlib.sha256(raw_id.encode("utf-8")).hexdigest()[:16]
+
+    def salt_after(raw_id, salt):
+        return hashlib.sha256((raw_id + salt).encode("utf-8")).hexdigest()[:16]
+
+    lists = np.array([[1, 2, 3], [3, 4, 5], [5, 6, 1]])
+    _rejects(lesson12.check_pseudonym, unsalted, "a-secret-salt")
+    _rejects(lesson12.check_pseudonym, salt_after, "a-secret-salt")
+    _rejects(lesson12.check_coverage, lists.size / 40, lists, 40)  # counts repeated items
+    _rejects(lesson12.check_coverage, len(np.unique(lists)) / lists.size, lists, 40)  # divides by the slots
+    with np.errstate(divide="ignore"):  # log(0) for an item never bought
+        _rejects(lesson12.check_penalised, lambda s, n, lam: s - lam * np.log(n))
+    _rejects(lesson12.check_penalised, lambda s, n, lam: s + lam * np.log1p(n))  # a bonus, not a penalty
