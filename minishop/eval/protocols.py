@@ -250,8 +250,42 @@ def full_ranking(scores, histories, targets, exclude_history, k_max):
     """Rank each target among all items. Returns ((B,) ranks, (B, k_max) top item ids, best first).
 
     Candidates: every item 1..n_items except, with exclude_history, the user's history items; the
-    target always stays. Column 0 (padding) never competes.
+    target always stays. Column 0 (padding) never competes. The plain reading is `full_ranking_plain`
+    (a (B, n_items + 1) candidate mask, then ranks_from_scores); this one gives the same ranks without
+    the mask: count every column scoring >= the target, then subtract the few that do not compete
+    (column 0, the target itself, the history items). The top-K list comes from one copy of the scores
+    with the excluded columns set to -inf.
     """
+    xp = backend.xp()
+    n_rows = scores.shape[0]
+    rows = xp.arange(n_rows)
+    targets = xp.asarray(targets)
+    target_scores = scores[rows, targets]  # (B,)
+    at_least = xp.count_nonzero(scores[:, 1:] >= target_scores[:, None], axis=1)  # (B,) the target counts itself
+    masked = scores.copy()
+    masked[:, 0] = -xp.inf
+    if exclude_history:
+        history_rows, history_items = _unique_pairs(histories, scores.shape[1])
+        history_rows, history_items = xp.asarray(history_rows), xp.asarray(history_items)
+        other = history_items != targets[history_rows]  # the target stays even when it is a repeat
+        history_rows, history_items = history_rows[other], history_items[other]
+        beaten_by_history = scores[history_rows, history_items] >= target_scores[history_rows]
+        at_least -= xp.bincount(history_rows[beaten_by_history], minlength=n_rows)
+        masked[history_rows, history_items] = -xp.inf
+    ranks = at_least.astype(xp.int64)  # 1 + the competitors scoring >= the target (the target was counted)
+    return ranks, top_k(masked, k_max)
+
+
+def _unique_pairs(histories, n_columns):
+    """Each (row, item) pair of the histories once: two (P,) int64 host arrays."""
+    np = backend.np
+    rows, items = _flatten(histories)
+    keys = np.unique(rows * n_columns + items)
+    return keys // n_columns, keys % n_columns
+
+
+def full_ranking_plain(scores, histories, targets, exclude_history, k_max):
+    """full_ranking through a (B, n_items + 1) candidate mask: the plain reading, kept to test against."""
     xp = backend.xp()
     n_rows, n_columns = scores.shape
     rows = xp.arange(n_rows)
@@ -285,19 +319,26 @@ def sampled_ranking(scores, targets, negatives, k_max):
 def top_k(scores, k):
     """Column indices of the k largest scores of each row, best first: (B, N) -> (B, k).
 
-    np.argpartition is slow on rows with many ties (a popularity row), so instead:
+    The plain reading is `np.argsort(-scores, axis=1, kind="stable")[:, :k]` (ties: the smaller column
+    first), which sorts every row in full. np.argpartition is slow on rows with many ties (a popularity
+    row), so instead:
     1. a threshold per row: the k-th best score among every `step`-th column. It can only be lower
        than (or equal to) the row's true k-th best score, so at least k columns reach it;
-    2. keep the columns reaching it (about k * step per row), sort them by row then score;
-    3. take the first k of each row.
+    2. keep the columns reaching it (about k * step per row), packed to the left of a small (B, S) array;
+    3. sort each packed row (stably, so ties keep column order) and take the first k.
     """
     xp = backend.xp()
     n_rows, n_columns = scores.shape
     step = max(1, min(16, n_columns // k))
     sample = scores[:, ::step]  # (B, ~N / step), at least k columns
     threshold = xp.partition(sample, sample.shape[1] - k, axis=1)[:, -k]  # (B,)
-    rows, columns = xp.nonzero(scores >= threshold[:, None])  # (S,) survivors, >= k per row
-    order = xp.lexsort(xp.stack([-scores[rows, columns], rows]))  # by row, then best score first
-    rows, columns = rows[order], columns[order]
+    survivors = xp.flatnonzero(scores >= threshold[:, None])  # (S,) flat indices, row by row, >= k per row
+    rows, columns = survivors // n_columns, survivors % n_columns
     place_in_row = xp.arange(rows.size) - xp.searchsorted(rows, rows)  # 0, 1, 2, ... within each row
-    return columns[place_in_row < k].reshape(n_rows, k)
+    width = int(place_in_row.max()) + 1
+    packed = xp.full((n_rows, width), xp.inf, dtype=scores.dtype)  # (B, S) negated scores, +inf = empty
+    packed[rows, place_in_row] = -scores.reshape(-1)[survivors]
+    packed_columns = xp.zeros((n_rows, width), dtype=xp.int64)
+    packed_columns[rows, place_in_row] = columns
+    best = xp.argsort(packed, axis=1, kind="stable")[:, :k]  # (B, k) places, best first
+    return xp.take_along_axis(packed_columns, best, axis=1)
