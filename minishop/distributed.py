@@ -131,10 +131,8 @@ class NCCLCommunicator(MPICommunicator):
     kind = "nccl"
 
     def __init__(self):
+        cupy, nccl = _import_nccl()  # before MPI starts: a missing library fails at once, with its hint
         super().__init__()
-        import cupy
-        from cupy.cuda import nccl
-
         self.cupy, self.nccl = cupy, nccl
         local_rank = self.comm.Split_type(self.mpi.COMM_TYPE_SHARED).Get_rank()  # rank within this machine
         self.device = local_rank % cupy.cuda.runtime.getDeviceCount()
@@ -178,6 +176,19 @@ def _import_mpi():
         raise RuntimeError(f"training on several processes needs MPI ({error}); install it with: "
                            f"{INSTALL_HINT}") from None
     return MPI
+
+
+def _import_nccl():
+    try:
+        import cupy
+        from cupy.cuda import nccl
+    except ImportError as error:
+        raise RuntimeError(f"training on several GPUs needs CuPy with NCCL ({error}); install CuPy with: "
+                           "pip install 'minishop[gpu]'") from None
+    if not getattr(nccl, "available", True):
+        raise RuntimeError("CuPy found no NCCL library; install it, e.g. pip install nvidia-nccl-cu12, or "
+                           "python -m cupyx.tools.install_library --library nccl --cuda 12.x")
+    return cupy, nccl
 
 
 def _check_host_array(array, operation):

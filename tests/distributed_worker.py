@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from minishop import distributed
+from minishop import backend, distributed
 
 comm = distributed.init("nccl" if os.environ.get("MINISHOP_BACKEND") == "cupy" else "mpi")  # GPUs: NCCL
 
@@ -34,11 +34,13 @@ def save(out, name, arrays=None, record=None):
 
 
 def collectives(out):
+    """gather takes host arrays; broadcast and allreduce take the backend's (device arrays under NCCL)."""
     parts = comm.gather(np.arange(comm.rank * 10, comm.rank * 10 + 2 + comm.rank, dtype=np.int64))  # 2, 3 items
-    shared = np.full(3, 100.0 + comm.rank)
+    shared = backend.asarray(np.full(3, 100.0 + comm.rank))
     comm.broadcast(shared, root=1)
-    summed = comm.allreduce(np.asarray([1.0, comm.rank], dtype=np.float64))
-    save(out, "collectives", {"gathered": parts, "broadcast": shared, "summed": summed})
+    summed = comm.allreduce(backend.asarray(np.asarray([1.0, comm.rank], dtype=np.float64)))
+    save(out, "collectives", {"gathered": parts, "broadcast": backend.to_numpy(shared),
+                              "summed": backend.to_numpy(summed)})
 
 
 def main(out):

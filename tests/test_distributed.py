@@ -160,6 +160,12 @@ def test_without_mpi4py_the_error_says_what_to_install(monkeypatch):
     assert distributed.world().world_size == 1  # a failed init leaves the single-process world
 
 
+def test_without_cupy_the_gpu_communicator_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    with pytest.raises(RuntimeError, match=r"CuPy with NCCL .*pip install 'minishop\[gpu\]'"):
+        distributed.init("nccl")
+
+
 def test_launch_drops_procs_from_the_command_it_repeats():
     argv = ["train", "--procs", "2", "--epochs", "1", "--procs=3", "--out", "runs/x"]
     assert distributed._without_procs(argv) == ["train", "--epochs", "1", "--out", "runs/x"]
