@@ -115,7 +115,8 @@ def test_diginetica_public_sample_snake_case_header():
     camel = load(fixture("diginetica_views.csv"), format="diginetica", errors="skip")
     snake = load(fixture("diginetica_sample.csv"), format="diginetica", errors="skip")
     pd.testing.assert_frame_equal(camel.interactions, snake.interactions)
-    assert snake.report.dropped == {reason.replace("itemId", "item_id"): n for reason, n in camel.report.dropped.items()}
+    renamed = {reason.replace("itemId", "item_id"): n for reason, n in camel.report.dropped.items()}
+    assert snake.report.dropped == renamed
     with pytest.raises(DataFormatError, match=r"line 11, column 'item_id'"):  # the file's own spelling
         load(fixture("diginetica_sample.csv"), format="diginetica")
 
@@ -209,7 +210,8 @@ def test_train_reads_any_file_from_the_command_line(tmp_path, capsys):
 
 def test_labelled_texts_skip_and_encoding(tmp_path):
     from minishop.data import labelled
-    path = write(tmp_path / "reviews.tsv", "très bien\t1\nno tab here\nmauvais\t0\n\t1\nsuper\t1\n", encoding="latin-1")
+    text = "très bien\t1\nno tab here\nmauvais\t0\n\t1\nsuper\t1\n"
+    path = write(tmp_path / "reviews.tsv", text, encoding="latin-1")
     with pytest.raises(ValueError, match=r"reviews.tsv:1: the line is not valid UTF-8"):
         labelled.load(path)
     with pytest.raises(ValueError, match=r"reviews.tsv:2: expected 'text<TAB>label'"):

@@ -79,7 +79,8 @@ def _decoded_lines(path, encoding, fault):
             try:
                 line = raw.decode(encoding)
             except UnicodeDecodeError as error:
-                fault(f"{path}:{number}", f"the line is not valid {encoding.upper()} ({error.reason})", f"not {encoding}")
+                problem = f"the line is not valid {encoding.upper()} ({error.reason})"
+                fault(f"{path}:{number}", problem, f"not {encoding}")
                 continue
             yield number, (line.lstrip("\ufeff") if number == 1 else line).rstrip("\r\n")
 

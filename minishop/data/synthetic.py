@@ -3,7 +3,8 @@
     python -m minishop.data.synthetic --out data/shop --seed 0
     python -m minishop.data.synthetic --out /tmp/big-shop --users 200000 --items 20000   # for scale tests
 
-The same seed gives byte-identical files. `--users` and `--items` set the size; the structure is the same. What the simulation contains (see data/README.md for the data card):
+The same seed gives byte-identical files. `--users` and `--items` set the size; the structure is the same.
+What the simulation contains (see data/README.md for the data card):
 
 - users with latent tastes: a mixture over top-level categories that drifts during the year (taste drift),
   two favourite brands, a price level (budget ... premium), and an activity level (long-tailed: a few users

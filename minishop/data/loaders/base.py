@@ -108,7 +108,8 @@ class Lines:
                 try:
                     yield line_no, raw.decode(self.encoding).lstrip("\ufeff").rstrip("\r\n")
                 except UnicodeDecodeError as error:
-                    self.fail(line_no, "<line>", f"{self.encoding.upper()} text", raw[max(0, error.start - 5):error.end + 5])
+                    got = raw[max(0, error.start - 5):error.end + 5]
+                    self.fail(line_no, "<line>", f"{self.encoding.upper()} text", got)
 
     def json_objects(self):
         """Yield (line number, text, record) for each line holding a JSON object; other lines are failed."""
