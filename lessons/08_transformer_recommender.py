@@ -36,7 +36,7 @@
 # **Study time:** about 3 hours (the notebook itself runs in well under two minutes).
 #
 # **Your code, later:** your `layer_norm`, `pre_ln_block`, `sasrec_scores` and `train_loop` (with lesson 7's
-# `adam_step` and lesson 5's `attention`) are the model lesson 13 trains and evaluates, once they pass.
+# `adam_step` and lesson 5's `multi_head_attention`) are the model lesson 13 trains and evaluates, once they pass.
 
 # %%
 import os
@@ -60,6 +60,7 @@ from minishop.data import prepare
 from minishop.recsys import SequentialRecommender, bce_loss, cross_entropy_loss, make_batch
 from minishop.nn.attention import attention_mask
 from checks import hint, use, used  # noqa: F401  (hint(name, 2) shows the next hint of an exercise)
+from checks.lesson05 import mha_params
 from checks.lesson07 import library_adam_step
 from checks.lesson08 import (attention_piece, check_initial_ce, check_inputs_and_targets, check_layer_norm,
                              check_post_ln_block, check_pre_ln_block, check_quiz, check_sasrec_scores,
@@ -259,27 +260,20 @@ plt.show()
 # ### Your block, on Tensors
 #
 # The NumPy block above can only be *evaluated*. To train, a block must be built from operations that
-# record their gradients: minishop Tensors. Your `layer_norm` already works on Tensors. For the attention
-# we take lesson 5's `attention(q, k, v, mask)` — yours if it passed there and also works on Tensors,
-# otherwise the library's — and wrap it in the multi-head self-attention of a block: project to queries,
-# keys and values with the block's own weights, split the heads, attend under the causal and padding
-# mask, merge the heads and project back.
+# record their gradients: minishop Tensors. Your `layer_norm` already works on Tensors, and so does lesson
+# 5's `multi_head_attention(x, params, n_heads, mask)` — yours if it passed there (it projects to queries,
+# keys and values, splits the heads, attends with your `attention` and `softmax`, merges and projects back),
+# otherwise the library's. `self_attention` gives it a block's own weights (`mha_params`) and the causal and
+# padding mask.
 
 # %%
-attention = attention_piece()  # lesson 5's attention(q, k, v, mask): yours where it passed and trains
+multi_head_attention = attention_piece()  # lesson 5's multi_head_attention: yours where it passed
 
 
 def self_attention(h, mha, padding):  # h (B, T, D); mha: a block's MultiHeadAttention; padding (B, T) bool
-    B, T, D = h.shape
-    H = mha.n_heads
-
-    def split(t):  # (B, T, D) -> (B, H, T, D/H)
-        return t.reshape(B, T, H, D // H).transpose(0, 2, 1, 3)
-
-    q, k, v = split(mha.q_proj(h)), split(mha.k_proj(h)), split(mha.v_proj(h))
-    mask = attention_mask(T, T, causal=True, key_padding_mask=padding)  # (B, 1, T, T): True = hidden
-    out = attention(q, k, v, mask)  # (B, H, T, D/H)
-    return mha.out_proj(out.transpose(0, 2, 1, 3).reshape(B, T, D))  # (B, T, D): heads merged
+    T = h.shape[1]
+    mask = attention_mask(T, T, causal=True, key_padding_mask=padding, score_ndim=3)  # (B, T, T): True = hidden
+    return multi_head_attention(h, mha_params(mha), mha.n_heads, mask=mask)  # (B, T, D)
 
 
 # %% [markdown]

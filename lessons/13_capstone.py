@@ -55,18 +55,20 @@ np.set_printoptions(precision=4, suppress=True)
 #
 # `assemble()` asks for every piece by name. A piece is yours if it passed its check in an earlier lesson
 # (your code was saved then, in `.minishop_progress/` beside the notebooks); otherwise the library's
-# version stands in. Lesson 5's attention is also tried on minishop Tensors, because here it has to train.
+# version stands in. Lesson 5's multi-head attention (with your `attention` and `softmax` inside) was
+# checked on minishop Tensors, with gradients, so it can train here.
 
 # %%
 pieces = assemble()
-attention, layer_norm, pre_ln_block = pieces["attention"], pieces["layer_norm"], pieces["pre_ln_block"]
+multi_head_attention, layer_norm = pieces["multi_head_attention"], pieces["layer_norm"]
+pre_ln_block = pieces["pre_ln_block"]
 sasrec_scores, adam_step, train_loop = pieces["sasrec_scores"], pieces["adam_step"], pieces["train_loop"]
 pessimistic_ranks, metrics_at_k = pieces["pessimistic_ranks"], pieces["metrics_at_k"]
 print("\nwhose piece is which:")
 whose = used()
 
 # %%
-lesson_of = {"attention": 5, **{name: lesson for name, lesson, _ in PIECES}}
+lesson_of = {"multi_head_attention": 5, **{name: lesson for name, lesson, _ in PIECES}}
 names = list(lesson_of)
 colors = ["tab:green" if whose.get(name) == "yours" else "lightgray" for name in names]
 fig, ax = plt.subplots(figsize=(8, 3.2))

@@ -26,7 +26,7 @@ if str(REPO_ROOT) not in sys.path:  # `lessons` is a package at the repository's
     sys.path.insert(0, str(REPO_ROOT))
 
 from lessons import checks  # noqa: E402
-from lessons.checks import lesson07, lesson08, lesson09, lesson10, lesson11, lesson12, lesson13  # noqa: E402
+from lessons.checks import lesson05, lesson07, lesson08, lesson09, lesson10, lesson11, lesson12, lesson13  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +133,7 @@ def layer_norm(x, gamma, beta, eps=1e-5):
     return (x - mu) / (var + eps) ** 0.5 * gamma + beta
 
 
-self_attention = lesson08.make_self_attention(lesson08.library_attention)
+self_attention = lesson08.make_self_attention(lesson05.library_multi_head_attention)
 
 
 def pre_ln_block(x, block, padding):
@@ -239,7 +239,7 @@ def test_lesson08_checks_reject_classic_mistakes():
             B, T, D = h.shape
             q, k, v = mha.q_proj(h), mha.k_proj(h), mha.v_proj(h)
             split = lambda t: t.reshape(B, T, mha.n_heads, D // mha.n_heads).transpose(0, 2, 1, 3)  # noqa: E731
-            out = lesson08.library_attention(split(q), split(k), split(v),
+            out = lesson05.library_attention(split(q), split(k), split(v),
                                              attention_mask(T, T, causal=False, key_padding_mask=pad))
             return mha.out_proj(out.transpose(0, 2, 1, 3).reshape(B, T, D))
 

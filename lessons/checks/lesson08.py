@@ -15,11 +15,13 @@ import numpy as np
 import minishop
 import minishop.functional as F
 import minishop.nn as nn
+import minishop.optim as optim
 from minishop import Tensor
-from minishop.nn.attention import MASKED_SCORE, attention_mask
+from minishop.nn.attention import attention_mask
 from minishop.recsys import SequentialRecommender, make_batch
 
-from . import check_close, check_function, quiz, store, use
+from . import check_close, check_function, quiz, use
+from .lesson05 import library_multi_head_attention, mha_params
 from .lesson07 import check_piece, library_adam_step
 
 # ------------------------------------------------------------------------------ the library's pieces
@@ -30,26 +32,13 @@ def library_layer_norm(x, gamma, beta, eps=1e-5):
     return F.layer_norm(x, gamma, beta, eps)
 
 
-def library_attention(q, k, v, mask):
-    """softmax(q kᵀ / √d, masked) v for q, k, v (..., T, d) and a bool mask, True where a key is hidden."""
-    scores = (q @ k.transpose(*range(k.ndim - 2), k.ndim - 1, k.ndim - 2)) * (1.0 / math.sqrt(q.shape[-1]))
-    return F.softmax(scores.masked_fill(mask, MASKED_SCORE), axis=-1) @ v  # (..., T, d)
-
-
-def make_self_attention(attention):
-    """The causal multi-head self-attention of a block, around an `attention(q, k, v, mask)` kernel."""
+def make_self_attention(multi_head_attention):
+    """A block's causal self-attention around lesson 5's multi_head_attention(x, params, n_heads, mask)."""
 
     def self_attention(h, mha, padding):  # h (B, T, D); padding bool (B, T), True at padding
-        B, T, D = h.shape
-        H = mha.n_heads
-
-        def split(t):  # (B, T, D) -> (B, H, T, D/H)
-            return t.reshape(B, T, H, D // H).transpose(0, 2, 1, 3)
-
-        q, k, v = split(mha.q_proj(h)), split(mha.k_proj(h)), split(mha.v_proj(h))
-        mask = attention_mask(T, T, causal=True, key_padding_mask=padding)  # (B, 1, T, T)
-        out = attention(q, k, v, mask)  # (B, H, T, D/H)
-        return mha.out_proj(out.transpose(0, 2, 1, 3).reshape(B, T, D))  # (B, T, D)
+        T = h.shape[1]
+        mask = attention_mask(T, T, causal=True, key_padding_mask=padding, score_ndim=3)  # (B, T, T)
+        return multi_head_attention(h, mha_params(mha), mha.n_heads, mask=mask)  # (B, T, D)
 
     return self_attention
 
@@ -74,7 +63,7 @@ def ce_loss_of_batch(score_fn, model, batch):
 def library_train_loop(model, score_fn, step_fn, histories, epochs, lr, batch_size=128, seed=0):
     """The plain loop of lesson 8 with the library's optimizer: returns the loss of every step."""
     rng = np.random.default_rng(seed)
-    optimizer = minishop.optim.Adam(model.parameters(), lr=lr)
+    optimizer = optim.Adam(model.parameters(), lr=lr)
     losses = []
     for _ in range(epochs):
         order = rng.permutation(len(histories))
@@ -213,7 +202,8 @@ def check_pre_ln_block(pre_ln_block):
                "in place).",
                "Use block.norm1 for the attention step and block.norm2 for the feed-forward step, with their "
                ".weight and .bias as gamma and beta.",
-               "self_attention(h, block.attention, padding) builds the causal mask for you; the feed-forward is "
+               "self_attention(h, block.attention, padding) builds the causal mask and calls lesson 5's "
+               "multi-head attention; the feed-forward is "
                "block.feed_forward(h)."),
     )
 
@@ -300,42 +290,10 @@ def check_train_loop(train_loop):
     )
 
 
-def _probe_attention(attention):
-    """None if `attention(q, k, v, mask)` matches the library's values and gradients on Tensors, else why not."""
-    rng = np.random.default_rng(88)
-    q, k, v = (rng.standard_normal((2, 3, 4, 5)).astype(np.float32) for _ in range(3))  # (B, H, T, d)
-    padding = np.array([[True, False, False, False], [False, False, False, False]])
-    mask = attention_mask(4, 4, causal=True, key_padding_mask=padding)  # (B, 1, T, T)
-    results = []
-    for fn in (attention, library_attention):
-        tensors = [Tensor(a, requires_grad=True) for a in (q, k, v)]
-        out = fn(*tensors, mask)
-        if not isinstance(out, Tensor):
-            return "it does not return a Tensor on Tensor inputs"
-        out.sum().backward()
-        results.append([out.data] + [t.grad for t in tensors])
-    for got, want in zip(*results):
-        if got is None or got.shape != want.shape or not np.allclose(got, want, atol=1e-4, rtol=1e-4):
-            return "its values or gradients differ from the library's on Tensors"
-    return None
-
 
 def attention_piece():
-    """Lesson 5's attention(q, k, v, mask) — yours if it passed there and also trains on Tensors, else the library's."""
-    chosen = use("attention", library_attention)
-    if chosen is library_attention:
-        return chosen
-    try:
-        problem = _probe_attention(chosen)
-    except Exception as error:  # a NumPy-only version, or another signature
-        problem = f"{type(error).__name__}: {error}"
-    if problem is None:
-        return chosen
-    print(f"  ... but your attention cannot train a model here ({problem}): using the library's. Lesson 5's "
-          "version works on arrays; to train, it must use operations that minishop Tensors have too.")
-    store._USED["attention"] = "library"
-    return library_attention
-
+    """Lesson 5's multi_head_attention(x, params, n_heads, mask): yours if it passed there, else the library's."""
+    return use("multi_head_attention", library_multi_head_attention)
 
 def check_quiz(answers):
     """Lesson 8's quiz: one letter per question."""

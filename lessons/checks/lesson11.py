@@ -61,8 +61,8 @@ def check_cosine_similarity(cosine_similarity):
         "cosine_similarity", on_device,
         [((A, B), _cosine_reference(A, B)), ((A[:1] * 10, A[:1]), np.ones((1, 1)))],
         points=3, atol=1e-9, rtol=1e-7,
-        hints=("The inputs here behave like GPU arrays: every np.<function> on them fails. Take "
-               "xp = backend.get_array_module(A) and write xp.<function> everywhere.",
+        hints=("The inputs here behave like GPU arrays: every np.<function> on them fails. Ask minishop's backend "
+               "for the array module of the input (get_array_module) and call only its functions.",
                "Divide each row of A and of B by its length (the square root of the sum of its squares, "
                "keepdims=True), then one matrix product with a transpose gives all N × M cosines."),
     )

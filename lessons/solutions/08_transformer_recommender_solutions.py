@@ -31,6 +31,7 @@ from minishop.data import prepare
 from minishop.nn.attention import attention_mask
 from minishop.recsys import SequentialRecommender, cross_entropy_loss, make_batch
 from checks import use
+from checks.lesson05 import mha_params
 from checks.lesson08 import (attention_piece, check_initial_ce, check_inputs_and_targets, check_layer_norm,
                              check_post_ln_block, check_pre_ln_block, check_quiz, check_sasrec_scores,
                              check_softmax_cross_entropy, check_train_loop, library_layer_norm)
@@ -92,20 +93,13 @@ check_post_ln_block(post_ln_block)  # against minishop.nn.TransformerBlock(..., 
 # ### Exercise 3 — the pre-LN block on Tensors
 
 # %%
-attention = attention_piece()  # lesson 5's attention(q, k, v, mask): yours where it passed and trains
+multi_head_attention = attention_piece()  # lesson 5's multi_head_attention: yours where it passed
 
 
 def self_attention(h, mha, padding):  # h (B, T, D); mha: a block's MultiHeadAttention; padding (B, T) bool
-    B, T, D = h.shape
-    H = mha.n_heads
-
-    def split(t):  # (B, T, D) -> (B, H, T, D/H)
-        return t.reshape(B, T, H, D // H).transpose(0, 2, 1, 3)
-
-    q, k, v = split(mha.q_proj(h)), split(mha.k_proj(h)), split(mha.v_proj(h))
-    mask = attention_mask(T, T, causal=True, key_padding_mask=padding)  # (B, 1, T, T): True = hidden
-    out = attention(q, k, v, mask)  # (B, H, T, D/H)
-    return mha.out_proj(out.transpose(0, 2, 1, 3).reshape(B, T, D))  # (B, T, D): heads merged
+    T = h.shape[1]
+    mask = attention_mask(T, T, causal=True, key_padding_mask=padding, score_ndim=3)  # (B, T, T): True = hidden
+    return multi_head_attention(h, mha_params(mha), mha.n_heads, mask=mask)  # (B, T, D)
 
 
 def pre_ln_block(x, block, padding):
