@@ -43,6 +43,14 @@ _SUBMODULES = (
 )
 
 
+def load_run(path, device=None):
+    """A trained recommender from a run folder of `minishop train`: .recommend(user= / history=), .score(...)
+    on raw item ids (minishop.recsys.inference)."""
+    from minishop.recsys.inference import load_run as load
+
+    return load(path, device)
+
+
 def __getattr__(name):
     """minishop.<package> for the packages above: import it now (later lookups find it directly)."""
     if name in _SUBMODULES:

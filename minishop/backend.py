@@ -29,6 +29,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+import warnings
 
 import numpy as np  # host NumPy (see the module docstring); the active module is xp()
 
@@ -199,10 +200,21 @@ def malloc_tuned():
     return _state["malloc_tuned"]
 
 
+def environment_error():
+    """Why the backend $MINISHOP_BACKEND names could not start (NumPy stayed active), or None."""
+    return _state.get("environment_error")
+
+
 def _backend_from_environment():
+    """Start the backend $MINISHOP_BACKEND names. One that cannot start (no GPU, a typo) leaves NumPy active
+    with a warning, and environment_error() says why: the command line reports it as an error message."""
     name = os.environ.get("MINISHOP_BACKEND", "numpy").strip().lower() or "numpy"
     if name != "numpy":
-        set_backend(name)
+        try:
+            set_backend(name)
+        except (ValueError, RuntimeError) as error:
+            _state["environment_error"] = f"MINISHOP_BACKEND={name}: {error}"
+            warnings.warn(_state["environment_error"], stacklevel=2)
 
 
 _backend_from_environment()

@@ -24,18 +24,36 @@ def main(argv=None):
     """Entry point of the console script: parse the arguments and run the chosen subcommand."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    backend.set_num_threads(args.threads)
-    backend.tune_malloc()  # keep freed arrays for reuse between training steps (opt-in: see its docstring)
     try:
+        check_process_settings(args)
+        backend.set_num_threads(args.threads)
+        backend.tune_malloc()  # keep freed arrays for reuse between training steps (opt-in: see its docstring)
         if getattr(args, "procs", 1) > 1:  # this same command as N MPI ranks, started by mpiexec
             return distributed.launch(args.procs, sys.argv[1:] if argv is None else argv)
         distributed.init_from_launcher(getattr(args, "device", None))  # under mpiexec: join the other ranks
         return args.func(args) or 0
-    except (ValueError, KeyError, FileNotFoundError, RuntimeError) as error:  # RuntimeError: no GPU, diverged
+    except (ValueError, KeyError, OSError, RuntimeError) as error:  # OSError: a file; RuntimeError: no GPU, diverged
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"minishop {args.command}: error: {message}", file=sys.stderr)
         distributed.world().abort(2)  # with several ranks, stop the others too (they would wait for this one)
         return 2
+
+
+def check_process_settings(args):
+    """The settings every command shares, checked before anything runs: threads, processes, the backend."""
+    if backend.environment_error():  # $MINISHOP_BACKEND named a backend that cannot start
+        raise ValueError(backend.environment_error())
+    if args.threads is None or args.threads < 1:
+        shown = os.environ.get("MINISHOP_THREADS") if args.threads is None else args.threads
+        raise ValueError(f"--threads (or $MINISHOP_THREADS) {shown}: expected a whole number, 1 or more")
+    if getattr(args, "procs", 1) < 1:
+        raise ValueError(f"--procs {args.procs}: expected 1 or more")
+
+
+def threads_from_environment():
+    """$MINISHOP_THREADS as an int (default 1), or None when it is not a whole number (reported later)."""
+    text = os.environ.get("MINISHOP_THREADS", "1")
+    return int(text) if text.strip().isdigit() else None
 
 
 THREADS = ("BLAS threads for NumPy's matrix products (default 1, or $MINISHOP_THREADS). Our models' small matmuls "
@@ -52,7 +70,7 @@ def build_parser():
     """The argument parser with every subcommand: the recommender's, then the language tasks'."""
     parser = argparse.ArgumentParser(
         prog="minishop", description="A from-scratch transformer recommender for e-commerce (NumPy/CuPy).")
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("MINISHOP_THREADS", "1")), help=THREADS)
+    parser.add_argument("--threads", type=int, default=threads_from_environment(), help=THREADS)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_recommender_commands(subparsers)
     add_text_commands(subparsers)

@@ -110,12 +110,59 @@ def add_config_flags(parser, config_class, skip=()):
                              "flags typed on the command line override it")
 
 
-def config_from_args(config_class, args):
-    """config_class from its defaults, then args.config (a JSON or TOML file), then the flags typed."""
+def config_from_args(config_class, args, saved=None, source="config.json"):
+    """config_class from its defaults, then args.config (a JSON or TOML file), then the flags typed; checked.
+
+    With `saved` (the settings of a run being resumed, read from `source`), those replace the defaults,
+    and a setting from the file or the flags that differs from them is an error naming it: a resumed run
+    continues the run that was started (only the settings in RESUMABLE may change).
+    """
     values = read_config_file(args.config, config_class) if getattr(args, "config", None) else {}
     names = {config_field.name for config_field in fields(config_class)}
     values.update({name: value for name, value in vars(args).items() if name in names})
-    return config_class(**values)
+    if saved is not None:
+        check_settings(saved, config_class, source)
+        by_name = {config_field.name: config_field for config_field in fields(config_class)}
+        for name, value in values.items():
+            if name not in RESUMABLE and value != saved.get(name, _default(by_name[name])):
+                raise ValueError(f"--resume: {flag_name(by_name[name])} {value!r} conflicts with the run's "
+                                 f"{name} = {saved.get(name)!r} ({source}); leave it out to continue the run "
+                                 "as it was started, or start a new run with --overwrite")
+        values = dict(saved, **values)
+    config = config_class(**values)
+    check_ranges(config)
+    return config
+
+
+RESUMABLE = {"progress"}  # settings a resumed run may change: they do not change what it computes
+
+# The values each setting accepts: (lowest, highest, whether the lowest itself is allowed); None = no bound.
+RANGES = {
+    "d_model": (1, None, True), "n_blocks": (1, None, True), "n_heads": (1, None, True), "max_len": (1, None, True),
+    "dropout": (0, 1, True), "epochs": (1, None, True), "batch_size": (1, None, True), "lr": (0, None, False),
+    "weight_decay": (0, None, True), "warmup_steps": (0, None, True), "clip_grad_norm": (0, None, True),
+    "eval_every": (1, None, True), "patience": (0, None, True), "average_from": (0, None, True),
+    "valid_users": (1, None, True), "n_negatives": (1, None, True), "min_user_count": (0, None, True),
+    "valid_fraction": (0, 1, False), "test_fraction": (0, 1, False), "seed": (0, None, True),
+    "vocab_size": (256, None, True), "min_word_count": (1, None, True), "word_dropout": (0, 1, True),
+    "label_smoothing": (0, 1, True),
+}
+
+
+def check_ranges(config):
+    """Raise ValueError naming the flag for a setting outside its range (RANGES), or a width that the heads
+    do not divide; called before any data is read."""
+    for config_field in fields(config):
+        value = getattr(config, config_field.name)
+        if config_field.name not in RANGES or value is None or isinstance(value, bool):
+            continue
+        low, high, low_allowed = RANGES[config_field.name]
+        too_low = value < low if low_allowed else value <= low
+        if too_low or (high is not None and value >= high):
+            expected = (f"{'>=' if low_allowed else '>'} {low}" + ("" if high is None else f" and < {high}"))
+            raise ValueError(f"{flag_name(config_field)} {value!r}: expected a value {expected}")
+    if getattr(config, "d_model", 0) % max(getattr(config, "n_heads", 1), 1):
+        raise ValueError(f"--n-heads {config.n_heads}: must divide --d-model {config.d_model}")
 
 
 def read_config_file(path, config_class):

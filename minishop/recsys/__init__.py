@@ -5,6 +5,8 @@ Read in this order:
   objectives.py  padded training batches and the three losses (BCE, full softmax, sampled softmax)
   training.py    RecommenderConfig and train_recommender: data -> model -> minishop.train -> evaluation -> run folder
   explain.py     top-k recommendations with the history items the model attended to ("because you ...")
+  runfiles.py    what makes a run folder self-contained: id maps, the data's fingerprint, aligning data by raw ids
+  inference.py   minishop.load_run(folder): recommend() and score() on raw ids, without reading the data again
   cli.py         `minishop train`, `evaluate`, `recommend`
 """
 

@@ -1,10 +1,11 @@
-"""Recommendations with a reason: "because you bought ...".
+"""Recommendations with a reason: "because you bought / added to cart / viewed ...".
 
 The trained model reads a shopper's whole history and scores every item; the top K unseen items are the
 recommendations. The reason comes from the last attention layer: the newest position's attention weights
 over the history say which past purchases the model leaned on most for this prediction. Attention is a
 hint about what the model looked at, not a proof of why it decided (Jain & Wallace 2019); we say
-"because you bought" in that spirit.
+"because you viewed ..." in that spirit, naming the event the shopper really had with each cited item
+(bench/faithfulness.py measures how much the cited items move the score).
 
     model, config = load_recommender("runs/shop")
     for line in format_recommendations(recommend_for_user(model, prepared, user="u00042", k=10)):
@@ -13,7 +14,10 @@ hint about what the model looked at, not a proof of why it decided (Jain & Walla
 
 from dataclasses import dataclass
 
+VERBS = {"purchase": "bought", "add_to_cart": "added to cart", "view": "viewed"}  # else: "interacted with"
+
 from minishop import backend
+from minishop.recsys.runfiles import sequence_events
 
 
 @dataclass
@@ -25,6 +29,7 @@ class Recommendation:
     items: list  # recommended item ids, best first
     scores: list  # their scores (dot products h . E[item])
     because: list  # [(item id, attention weight)], most attended first
+    because_events: list = None  # the event of each cited item ("view", "add_to_cart", "purchase", ...)
 
 
 def top_items(model, history, k=10, exclude_history=True):
@@ -63,13 +68,29 @@ def user_index(prepared, user):
     return lookup[str(user)]
 
 
+def cited_events(history, events, because):
+    """The strongest event the shopper had with each cited item (a purchase beats a cart, a cart a view)."""
+    strength = {event: rank for rank, event in enumerate(("view", "add_to_cart", "purchase"))}
+    best = {}
+    for item, event in zip(history, events):
+        if item not in best or strength.get(event, -1) > strength.get(best[item], -1):
+            best[item] = event
+    return [best.get(item, "interaction") for item, _ in because]
+
+
 def recommend_for_user(model, prepared, user, k=10, n_reasons=3):
-    """Recommend k new items to a raw user id after their WHOLE history (train, valid and test items)."""
+    """Recommend k new items to a raw user id after their WHOLE history (train, valid and test items).
+
+    The reasons carry the shopper's event with each cited item, from prepared.events when the data was
+    aligned to a run (minishop.recsys.runfiles.align), else from prepared.interactions.
+    """
     index = user_index(prepared, user)
     history = list(prepared.sequences[index])
+    events = getattr(prepared, "events", None) or sequence_events(prepared)
     items, scores = top_items(model, history, k)
-    return Recommendation(user=user, history=history, items=items, scores=scores,
-                          because=explain(model, history, n_reasons))
+    because = explain(model, history, n_reasons)
+    return Recommendation(user=user, history=history, items=items, scores=scores, because=because,
+                          because_events=cited_events(history, events[index], because))
 
 
 def item_name(prepared, item):
@@ -89,7 +110,12 @@ def format_recommendations(recommendation, prepared):
     lines.append(f"top {len(recommendation.items)} recommendations:")
     for rank, (item, score) in enumerate(zip(recommendation.items, recommendation.scores), start=1):
         lines.append(f"  {rank:2d}. {item_name(prepared, item)}  (score {score:.2f})")
-    reasons = "; ".join(f"{item_name(prepared, item)} ({weight:.0%} of attention)"
-                        for item, weight in recommendation.because)
-    lines.append(f"because you bought: {reasons}")
+    lines.append("because you " + reason_text(recommendation, lambda item: item_name(prepared, item)))
     return lines
+
+
+def reason_text(recommendation, name):
+    """'viewed A (41% of attention); added to cart B (12% of attention)', each item named by name(item)."""
+    events = recommendation.because_events or ["interaction"] * len(recommendation.because)
+    return "; ".join(f"{VERBS.get(event, 'interacted with')} {name(item)} ({weight:.0%} of attention)"
+                     for (item, weight), event in zip(recommendation.because, events))

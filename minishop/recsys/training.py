@@ -21,11 +21,12 @@ import safetensors
 
 from minishop import backend, runs
 from minishop.checkpoint import CheckpointError, load_checkpoint
-from minishop.config import ModelConfig, check_settings, setting
+from minishop.config import ModelConfig, check_ranges, check_settings, setting
 from minishop.data import prepare
 from minishop.eval import (ItemKNNRecommender, MarkovRecommender, PopularRecommender, evaluate, evaluate_all,
                            format_table)
 from minishop.eval.protocols import PROTOCOLS
+from minishop.recsys import runfiles
 from minishop.recsys.objectives import LOSSES, make_batch
 from minishop.recsys.model import SequentialRecommender
 from minishop.train import TrainConfig, TrainResult, train
@@ -99,28 +100,40 @@ class RecommenderRun:
     results: dict  # compare_with_baselines: {"model": {"full": .., "sampled": ..}, "popular": .., ...}
 
 
-def train_recommender(config, out_dir=None, resume=False, log=print):
+def train_recommender(config, out_dir=None, resume=False, overwrite=False, log=print):
     """config -> data -> model -> training loop -> test metrics -> run folder; returns a RecommenderRun.
 
-    With out_dir the run folder gets best.ckpt, last.ckpt, metrics.jsonl (from the loop), then config.json
-    and results.json. resume continues the run in out_dir from its last.ckpt. log(text) reports each step,
-    ending with the table of test metrics.
+    With out_dir the run folder gets config.json and the data's id maps and fingerprint first (see
+    minishop.recsys.runfiles), best.ckpt, last.ckpt, metrics.jsonl as training goes, and results.json
+    last. A folder that is not empty is refused unless overwrite; resume continues the run in out_dir
+    from its last.ckpt (the data must be the same). A run that fails before its first epoch leaves no
+    files behind. log(text) reports each step, ending with the table of test metrics.
     """
     if resume and out_dir is None:
         raise ValueError("resume needs out_dir (the run folder to continue)")
     _check(config)
-    prepared = prepare_data(config)
-    log(f"data: {config.data or 'bundled shop'}: {prepared.split.n_users} users, {prepared.split.n_items} items")
-    log(f"model: d_model {config.d_model}, {config.n_blocks} blocks, {config.n_heads} heads, max_len "
-        f"{config.max_len}, dropout {config.dropout}; loss {config.loss}; up to {config.epochs} epochs")
-    model, result = fit_recommender(prepared, config, out_dir=out_dir, resume=resume)
-    log(f"trained {result.epochs_run} epochs in {result.seconds:.0f} s; best validation NDCG@10 "
-        f"{result.best_metric:.4f} at epoch {result.best_epoch}" + (" (early stop)" if result.stopped_early else ""))
-    results = compare_with_baselines(model, prepared.split, seed=config.seed, progress=config.progress)
-    log(format_table(results))
-    if out_dir is not None:
-        runs.write_run(out_dir, config=asdict(config), results=results)
+    check_ranges(config)
+    runs.open_run_folder(out_dir, resume, overwrite)
+    with runs.building(out_dir):
+        prepared = prepare_data(config)
+        log(f"data: {config.data or 'bundled shop'}: {prepared.split.n_users} users, {prepared.split.n_items} items")
+        if out_dir is not None:
+            runfiles.write_start(out_dir, asdict(config), prepared, config.data, resume)
+        log(f"model: d_model {config.d_model}, {config.n_blocks} blocks, {config.n_heads} heads, max_len "
+            f"{config.max_len}, dropout {config.dropout}; loss {config.loss}; up to {config.epochs} epochs")
+        model, result = fit_recommender(prepared, config, out_dir=out_dir, resume=resume)
+        log(f"trained {result.epochs_run} epochs in {result.seconds:.0f} s; best validation NDCG@10 "
+            f"{result.best_metric:.4f} at epoch {result.best_epoch}" + (" (early stop)" if result.stopped_early else ""))
+        results = compare_with_baselines(model, prepared.split, seed=config.seed, progress=config.progress)
+        log(format_table(results))
+        if out_dir is not None:
+            runs.write_run(out_dir, results=results)
     return RecommenderRun(prepared, model, result, results)
+
+
+def saved_run_config(out_dir):
+    """The settings config.json of the run in out_dir holds (what --resume restores)."""
+    return runs.read_json(os.path.join(out_dir, runs.CONFIG))
 
 
 def _check(config):

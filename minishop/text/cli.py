@@ -34,12 +34,13 @@ def _add_train_lm(subparsers):
                     "Settings: defaults < --config file < command-line options.")
     add_config_flags(parser, LMTaskConfig, skip=("norm_first",))  # TextLM is pre-LN only
     parser.add_argument("--out", default="runs/text-lm", help="run folder to write (default: runs/text-lm)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
     parser.set_defaults(func=run_train_lm)
 
 
 def run_train_lm(args):
     """Settings -> minishop.text.training.train_description_lm -> perplexities and samples."""
-    results = train_description_lm(args.out, config_from_args(LMTaskConfig, args))
+    results = train_description_lm(args.out, config_from_args(LMTaskConfig, args), overwrite=args.overwrite)
     print(f"validation perplexity on {results['data']['tokens_valid']:,} tokens of "
           f"{results['data']['products_valid']} held-out products:")
     for name in ("model", "bigram", "unigram"):
@@ -68,11 +69,24 @@ def _add_generate(subparsers):
 
 
 def run_generate(args):
-    """Print generated texts."""
+    """Print generated texts (the sampling settings are checked before the model is loaded)."""
+    check_sampling(args)
     model, tokenizer = load_text_lm(args.checkpoint)
     for i in range(args.samples):
         print(generate_text(model, tokenizer, args.prompt, args.max_new_tokens, args.greedy, args.temperature,
                             args.top_k, args.top_p, seed=args.seed + i))
+
+
+def check_sampling(args):
+    """A clear error naming the flag for a sampling setting out of its range."""
+    checks = [("--max-new-tokens", args.max_new_tokens, args.max_new_tokens >= 0, ">= 0"),
+              ("--temperature", args.temperature, args.temperature > 0, "> 0"),
+              ("--top-k", args.top_k, args.top_k is None or args.top_k >= 1, ">= 1"),
+              ("--top-p", args.top_p, args.top_p is None or 0 < args.top_p <= 1, "in (0, 1]"),
+              ("--samples", args.samples, args.samples >= 1, ">= 1"), ("--seed", args.seed, args.seed >= 0, ">= 0")]
+    for flag, value, ok, expected in checks:
+        if not ok:
+            raise ValueError(f"{flag} {value}: expected a value {expected}")
 
 
 # ---- the review classifier -----------------------------------------------------------------------------
@@ -86,12 +100,14 @@ def _add_train_classifier(subparsers):
                     "Settings: defaults < --config file < command-line options.")
     add_config_flags(parser, ClassifierTaskConfig)
     parser.add_argument("--out", default="runs/classifier", help="run folder to write (default: runs/classifier)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
     parser.set_defaults(func=run_train_classifier)
 
 
 def run_train_classifier(args):
     """Settings -> minishop.text.training.train_review_classifier -> accuracy and macro-F1 of both models."""
-    results = train_review_classifier(args.out, config_from_args(ClassifierTaskConfig, args))
+    results = train_review_classifier(args.out, config_from_args(ClassifierTaskConfig, args),
+                                      overwrite=args.overwrite)
     print(f"held-out test: {results['data']['test']} examples, classes {results['model']['classes']}")
     print(f"  {'':12s} {'accuracy':>9s} {'macro-F1':>9s}")
     for name, label in (("model", "transformer"), ("bow", "bag-of-words")):
@@ -113,6 +129,8 @@ def _add_classify(subparsers):
 
 def run_classify(args):
     """Print label, probabilities and most-attended tokens for each text."""
+    if args.top_tokens < 0:
+        raise ValueError(f"--top-tokens {args.top_tokens}: expected 0 or more")
     model, tokenizer, classes = load_classifier(args.checkpoint)
     for text, result in zip(args.texts, classify_texts(model, tokenizer, classes, args.texts)):
         probabilities = ", ".join(f"{name} {p:.2f}" for name, p in result["probabilities"].items())

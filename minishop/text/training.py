@@ -38,7 +38,7 @@ import json
 from dataclasses import asdict, dataclass, replace
 
 from minishop import backend, distributed, runs
-from minishop.config import ModelConfig, setting
+from minishop.config import ModelConfig, check_ranges, setting
 from minishop.data import labelled
 from minishop.eval import text_metrics
 from minishop.tensor import no_grad
@@ -110,8 +110,10 @@ def evaluate_lm(model, sequences, pad_id, batch_size=32):
     return {"perplexity": text_metrics.perplexity(total, count), "loss": total / count}
 
 
-def train_description_lm(out_dir, config=None):
+def train_description_lm(out_dir, config=None, overwrite=False):
     """Train the LM on the catalog of config.shop (default: the bundled shop); write the run to `out_dir`.
+
+    A folder that is not empty is refused unless overwrite; a failed run leaves no files behind.
 
     Returns the results dict also saved as out_dir/results.json:
     {"model": {"perplexity", "loss"}, "unigram": {"perplexity"}, "bigram": {"perplexity", "lambda"},
@@ -120,6 +122,13 @@ def train_description_lm(out_dir, config=None):
     config = config or LMTaskConfig()
     if not config.norm_first:
         raise ValueError("LMTaskConfig.norm_first=False (--post-ln): the description LM is pre-LN only")
+    check_ranges(config)
+    runs.open_run_folder(out_dir, overwrite=overwrite, can_resume=False)
+    with runs.building(out_dir):
+        return _train_description_lm(out_dir, config)
+
+
+def _train_description_lm(out_dir, config):
     items = corpus.shop_products(config.shop)
     valid_products, train_products = corpus.split_indices(len(items), [config.valid_fraction], config.seed)
     train_texts = corpus.product_documents(items.iloc[np.sort(train_products)])
@@ -163,7 +172,7 @@ def train_description_lm(out_dir, config=None):
 
 def load_text_lm(path):
     """(model, tokenizer) from a run folder, or from a checkpoint file inside one (default best.ckpt)."""
-    model, tokenizer, _ = runs.load_run(path, "text-lm", TextLM)
+    model, tokenizer, _ = runs.load_task_run(path, "text-lm", TextLM)
     return model, tokenizer
 
 
@@ -299,11 +308,17 @@ def load_tokenizer(path):
     return WordVocab.load(path) if is_words else BPETokenizer.load(path)
 
 
-def train_review_classifier(out_dir, config=None):
-    """Train on config.data (a labelled TSV/CSV file) or, without it, on the shop's reviews; see train_classifier."""
+def train_review_classifier(out_dir, config=None, overwrite=False):
+    """Train on config.data (a labelled TSV/CSV file) or, without it, on the shop's reviews; see train_classifier.
+
+    A folder that is not empty is refused unless overwrite; a failed run leaves no files behind.
+    """
     config = config or ClassifierTaskConfig()
-    texts, labels, classes, notes = load_labelled_texts(config)
-    return train_classifier(texts, labels, classes, out_dir, config, notes)
+    check_ranges(config)
+    runs.open_run_folder(out_dir, overwrite=overwrite, can_resume=False)
+    with runs.building(out_dir):
+        texts, labels, classes, notes = load_labelled_texts(config)
+        return train_classifier(texts, labels, classes, out_dir, config, notes)
 
 
 def load_labelled_texts(config):
@@ -390,7 +405,7 @@ def split_examples(n, config):
 
 def load_classifier(path):
     """(model, tokenizer, class names) from a run folder or a checkpoint file inside one."""
-    model, tokenizer, task = runs.load_run(path, "review-classifier", ReviewClassifier, load_tokenizer)
+    model, tokenizer, task = runs.load_task_run(path, "review-classifier", ReviewClassifier, load_tokenizer)
     return model, tokenizer, task["classes"]
 
 
