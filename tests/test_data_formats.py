@@ -230,3 +230,9 @@ def test_a_short_row_is_a_fault_not_empty_fields(tmp_path, quote):
         load(path, format="csv")
     result = load(path, format="csv", errors="skip")
     assert result.interactions["user"].tolist() == ["u1", "u3"] and result.report.rows_in == 3
+
+
+def test_sasrec_read_by_pandas_keeps_line_order_and_takes_tabs(tmp_path):
+    path = write(tmp_path / "pairs.txt", "1\t5\n\n1\t6\n2\t5\n")
+    frame = load(path, format="sasrec").interactions
+    assert frame.values.tolist() == [[1, 5, 1, "interaction"], [1, 6, 3, "interaction"], [2, 5, 4, "interaction"]]

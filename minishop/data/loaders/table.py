@@ -36,8 +36,9 @@ class Table:
     """The rows of a file (`frame`, one column per needed header name) and the bookkeeping of
     its malformed rows: `fail_rows` collects them column by column, `flush` reports them in line order."""
 
-    def __init__(self, lines, frame, header, skipped=(), unit="line", delimiter=","):
+    def __init__(self, lines, frame, header, skipped=(), unit="line", delimiter=",", header_line=True):
         self.lines, self.frame, self.header, self.unit, self.delimiter = lines, frame, header, unit, delimiter
+        self.header_line = header_line  # False: the file has no header line; its first line is data
         self.skipped = list(skipped)  # (line, n_fields) of rows pandas could not split into the header's columns
         self.pending = []  # (line, column, expected, got)
         self._line_of = self._fields = None
@@ -73,7 +74,7 @@ class Table:
             return backend.np.asarray(rows) + 1
         if self._line_of is None:
             self._line_of, self._fields = _line_facts(self.lines.path, len(self.frame), [s[0] for s in self.skipped],
-                                                      self.lines.encoding, self.delimiter)
+                                                      self.lines.encoding, self.delimiter, self.header_line)
         return self._line_of[rows]
 
     def fail_short_rows(self):
@@ -85,20 +86,21 @@ class Table:
                            got=pd.Series(self._fields).astype(str) + " fields")
 
 
-def read_delimited(lines, delimiter=None, needed=None):
-    """Read the file of `lines` (a base.Lines) into a Table of strings with pandas' C reader.
+def read_delimited(lines, delimiter=None, needed=None, names=None):
+    """Read the file of `lines` (a base.Lines) into a Table with pandas' C reader.
 
     delimiter=None sniffs it from the header line. needed: header names to keep (default all). Every column
     is split (a row with more fields than the header is a fault, not a row whose extra fields are ignored),
-    and the others are let go before the caller parses anything.
+    and the others are let go before the caller parses anything. names: the column names of a file that
+    has no header line.
     """
-    delimiter = delimiter or sniff_delimiter(_first_line(lines))
-    header = lines.header(delimiter=delimiter)
+    delimiter = delimiter or sniff_delimiter(first_line(lines))
+    header = list(names) if names else lines.header(delimiter=delimiter)
     try:
-        frame, skipped = _read(lines, delimiter, encoding_errors="strict")
+        frame, skipped = _read(lines, delimiter, "strict", names)
         undecodable = None
     except UnicodeDecodeError:  # read it again with U+FFFD for the bad bytes, and find the rows that have one
-        frame, skipped = _read(lines, delimiter, encoding_errors="replace")
+        frame, skipped = _read(lines, delimiter, "replace", names)
         undecodable = backend.np.zeros(len(frame), dtype=bool)
         for column in frame.columns:
             if not pd.api.types.is_numeric_dtype(frame[column]):
@@ -108,7 +110,8 @@ def read_delimited(lines, delimiter=None, needed=None):
                               f"{len(frame.columns)} columns with delimiter {delimiter!r}")
     frame.columns = header
     keep = [name for name in header if needed is None or name in needed]
-    table = Table(lines, frame[keep] if len(keep) < len(header) else frame, header, skipped, delimiter=delimiter)
+    table = Table(lines, frame[keep] if len(keep) < len(header) else frame, header, skipped, delimiter=delimiter,
+                  header_line=not names)
     table.fail_short_rows()
     if undecodable is not None:
         table.fail_rows(undecodable, "<line>", f"{lines.encoding.upper()} text", got="(bytes that do not decode)")
@@ -139,18 +142,19 @@ def read_parquet(lines, needed=None):
     return Table(lines, frame.reset_index(drop=True), header, unit="row")
 
 
-def _first_line(lines):
+def first_line(lines):
     with open_binary(lines.path) as handle:
         return handle.readline().decode(lines.encoding, errors="replace")
 
 
-def _read(lines, delimiter, encoding_errors):
+def _read(lines, delimiter, encoding_errors, names=None):
     """pandas' C reader: numbers as numbers, all else as text, nothing turned into NaN, rows with too many
     fields skipped and returned as (line, number of fields)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            frame = pd.read_csv(lines.path, sep=delimiter, keep_default_na=False,
+            frame = pd.read_csv(lines.path, sep=delimiter, keep_default_na=False, header=None if names else "infer",
+                                names=names,
                                 encoding=lines.encoding, encoding_errors=encoding_errors, on_bad_lines="warn",
                                 engine="c", compression="infer", skip_blank_lines=True)
         except pd.errors.ParserError as error:
@@ -160,7 +164,7 @@ def _read(lines, delimiter, encoding_errors):
     return frame, skipped
 
 
-def _line_facts(path, n_rows, skipped, encoding, delimiter):
+def _line_facts(path, n_rows, skipped, encoding, delimiter, header_line=True):
     """(n_rows,) the line number of each table row and (n_rows,) how many fields its line has.
 
     Found from the bytes: a row's line is a non-blank line after the header that pandas did not skip, and its
@@ -182,13 +186,14 @@ def _line_facts(path, n_rows, skipped, encoding, delimiter):
         for line in np.flatnonzero((fields == 1) & ~blank):  # no delimiter: maybe only spaces, tabs or \r
             blank[line] = not raw[starts[line]:ends[line]].strip()
         lines = np.flatnonzero(~blank)
-        keep = ~np.isin(lines[1:] + 1, skipped)  # the first non-blank line is the header
-        line_of, fields = lines[1:][keep] + 1, fields[lines[1:][keep]]
+        lines = lines[1:] if header_line else lines  # the first non-blank line is the header
+        keep = ~np.isin(lines + 1, skipped)
+        line_of, fields = lines[keep] + 1, fields[lines[keep]]
         if len(line_of) == n_rows:
             return line_of, fields
     reader = csv.reader(io.StringIO(raw.decode(encoding, errors="replace").lstrip("\ufeff"), newline=""),
                         delimiter=delimiter)
     facts = [(reader.line_num, len(row)) for row in reader if any(field.strip() for field in row)]
-    facts = np.asarray(facts[1:], dtype=np.int64).reshape(-1, 2)
+    facts = np.asarray(facts[1:] if header_line else facts, dtype=np.int64).reshape(-1, 2)
     facts = facts[~np.isin(facts[:, 0], skipped)]
     return facts[:, 0], facts[:, 1]
