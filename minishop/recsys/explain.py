@@ -57,6 +57,37 @@ def explain(model, history, n_reasons=3):
     return ranked[:n_reasons]
 
 
+def faithfulness(model, histories, n_reasons=3, seed=0):
+    """Do the cited items matter? For each history: the drop in the top recommendation's score when the
+    cited items are removed from the window the model reads, against removing as many random other items.
+
+        drop(S) = s(r | h) - s(r | h without the positions in S)
+
+    Returns {"cited_drop", "random_drop"} (means over histories), "cited_larger" (share of histories where
+    the cited drop is the larger) and "users" (histories with an item left to remove at random).
+    """
+    np = backend.np
+    rng = np.random.default_rng(seed)
+    cited_drops, random_drops = [], []
+    for history in histories:
+        window = list(history)[-model.max_len:]
+        cited = {item for item, _ in explain(model, window, n_reasons)}
+        at_cited = [j for j, item in enumerate(window) if item in cited]
+        others = [j for j, item in enumerate(window) if item not in cited]
+        if len(others) < len(at_cited) or len(at_cited) == len(window):
+            continue  # nothing comparable to remove at random, or nothing would be left
+        drawn = set(rng.choice(others, size=len(at_cited), replace=False).tolist())
+        variants = [window, [item for item in window if item not in cited],
+                    [item for j, item in enumerate(window) if j not in drawn]]
+        scores = backend.to_numpy(model.score(variants)).astype(np.float64)  # (3, n_items + 1)
+        recommended = top_items(model, window, k=1)[0][0]
+        cited_drops.append(scores[0, recommended] - scores[1, recommended])
+        random_drops.append(scores[0, recommended] - scores[2, recommended])
+    cited_drops, random_drops = np.asarray(cited_drops), np.asarray(random_drops)
+    return {"cited_drop": float(cited_drops.mean()), "random_drop": float(random_drops.mean()),
+            "cited_larger": float((cited_drops > random_drops).mean()), "users": len(cited_drops)}
+
+
 def user_index(prepared, user):
     """The internal index of a raw user id (as written in the data), with a clear error if unknown."""
     raw_ids = prepared.user_ids
