@@ -3,50 +3,58 @@
 Columns: InvoiceNo (II: Invoice), StockCode, Description, Quantity, InvoiceDate, UnitPrice (II: Price),
 CustomerID (II: Customer ID), Country. An invoice number starting with "C" is a cancellation: its rows get
 event "cancel" (their quantity is negative); all other rows are "purchase". Rows without a customer id
-cannot be attributed to a user: they are dropped and counted.
+cannot be attributed to a user: they are dropped and counted. The rows are read by pandas and checked a
+column at a time (loaders/table.py).
 """
 
 import pandas as pd
 
-from minishop.data.loaders.base import (LoadResult, Lines, parse_fields, require_columns, to_float, to_id,
-                                        to_int, to_nonnegative, to_time)
+from minishop.data.loaders.base import LoadResult, Lines, require_columns
+from minishop.data.loaders.table import read_delimited, text_column
 
 ALIASES = {"InvoiceNo": ("Invoice",), "UnitPrice": ("Price",), "CustomerID": ("Customer ID",)}
 NEEDED = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country")
 DATE_FORMATS = ("%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M", "%m/%d/%y %H:%M")
 
 
-def _customer(text):
-    return str(int(to_float(text)))  # "17850.0" and "17850" are the same customer
+def parse_dates(text):
+    """(N,) strings -> datetimes: ISO 8601, else the first of DATE_FORMATS that fits (NaT if none does)."""
+    times = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    for date_format in DATE_FORMATS:
+        missing = times.isna()
+        if not missing.any():
+            break
+        times = times.where(~missing, pd.to_datetime(text.where(missing, ""), format=date_format, errors="coerce"))
+    return times
 
 
 def load_online_retail(path, errors="raise", encoding="utf-8"):
     """An Online Retail (I or II) CSV at `path` as a LoadResult of purchase/cancel interactions."""
     lines = Lines(path, "load online-retail", errors, encoding)
-    header = lines.header()
-    col = require_columns(lines, header, NEEDED, ALIASES)
-    rows = []
-    for line_no, f in lines.rows(len(header)):
-        if not f[col["CustomerID"]].strip():
-            lines.report.drop("no CustomerID (guest checkout)")
-            continue
-        values = parse_fields(lines, line_no, [
-            ("InvoiceNo", to_id, f[col["InvoiceNo"]], "an invoice number"),
-            ("StockCode", to_id, f[col["StockCode"]], "a stock code"),
-            ("Quantity", to_int, f[col["Quantity"]], "an integer quantity"),
-            ("InvoiceDate", lambda t: to_time(t, DATE_FORMATS), f[col["InvoiceDate"]],
-             "a date like 12/1/2010 8:26 or 2010-12-01 08:26:00"),
-            ("UnitPrice", to_nonnegative, f[col["UnitPrice"]], "a price >= 0"),
-            ("CustomerID", _customer, f[col["CustomerID"]], "a numeric customer id")])
-        if values is None:
-            continue
-        invoice, stock, quantity, when, price, customer = values
-        event = "cancel" if invoice.upper().startswith("C") else "purchase"
-        rows.append((customer, stock, when, event, invoice, quantity, price, f[col["Description"]],
-                     f[col["Country"]]))
-    frame = pd.DataFrame(rows, columns=["user", "item", "timestamp", "event", "order_id", "quantity", "price",
-                                        "description", "country"])
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    table = read_delimited(lines, delimiter=",")
+    name = {ours: table.header[i] for ours, i in require_columns(lines, table.header, NEEDED, ALIASES).items()}
+    text = {ours: text_column(table.frame[name[ours]]) for ours in NEEDED}
+    table.drop_rows((text["CustomerID"] == "").to_numpy(), "no CustomerID (guest checkout)")
+    quantity = pd.to_numeric(text["Quantity"].where(text["Quantity"].str.fullmatch(r"[+-]?\d+"), ""), errors="coerce")
+    price = pd.to_numeric(text["UnitPrice"], errors="coerce")
+    customer = pd.to_numeric(text["CustomerID"], errors="coerce")  # "17850.0" and "17850" are one customer
+    when = parse_dates(text["InvoiceDate"])
+    for column, bad, expected in (
+            ("InvoiceNo", text["InvoiceNo"] == "", "an invoice number"),
+            ("StockCode", text["StockCode"] == "", "a stock code"),
+            ("Quantity", quantity.isna(), "an integer quantity"),
+            ("InvoiceDate", when.isna(), "a date like 12/1/2010 8:26 or 2010-12-01 08:26:00"),
+            ("UnitPrice", ~(price >= 0), "a price >= 0"),
+            ("CustomerID", customer.isna(), "a numeric customer id")):
+        table.fail_rows(bad.to_numpy(dtype=bool), name[column], expected, got=text[column])
+    table.frame = pd.DataFrame({"user": customer, "item": text["StockCode"], "timestamp": when,
+                                "event": text["InvoiceNo"].str.upper().str.startswith("C").map(
+                                    {True: "cancel", False: "purchase"}),
+                                "order_id": text["InvoiceNo"], "quantity": quantity, "price": price,
+                                "description": table.frame[name["Description"]], "country": text["Country"]})
+    frame = table.flush()
+    frame["user"] = frame["user"].astype("int64").astype(str)
+    frame["quantity"] = frame["quantity"].astype("int64")
     items = (frame[["item", "description"]].rename(columns={"description": "title"})
              .drop_duplicates("item", keep="last").reset_index(drop=True))
     items["category"] = None

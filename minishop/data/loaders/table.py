@@ -57,6 +57,12 @@ class Table:
             self.bad |= new
         return new
 
+    def drop_rows(self, drop, reason):
+        """Drop the rows where `drop` holds for a stated reason (not malformed: e.g. a guest order), counted."""
+        new = backend.np.asarray(drop, dtype=bool) & ~self.bad
+        self.lines.report.drop(reason, int(new.sum()))
+        self.bad |= new
+
     def flush(self):
         """Report every malformed row in line order (errors='raise' stops at the first); return the good rows."""
         n_columns = len(self.header)
