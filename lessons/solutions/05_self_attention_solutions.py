@@ -21,7 +21,6 @@ import numpy as np
 
 sys.path.insert(0, "..")  # lessons/, where the checks package lives (this notebook runs in lessons/solutions/)
 import minishop
-from minishop import Tensor
 from minishop.nn.attention import MASKED_SCORE
 from checks.lesson05 import (check_attention, check_causal_mask, check_merge_heads, check_multi_head_attention,
                              check_padding_mask, check_quiz, check_seed_attention, check_softmax, check_split_heads)
