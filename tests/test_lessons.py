@@ -119,6 +119,30 @@ def test_lesson_has_solutions_goals_exercises_and_a_plot(source):
         )
 
 
+STUDY_TIME = re.compile(r"\*\*Study time:\*\* about ([0-9.]+) hours?")
+
+
+def _readme_hours():
+    """{"05": "3", ...}: the study hours of each lesson in lessons/README.md's table (its last column)."""
+    rows = re.findall(r"^\| \[(\d\d)\]\(.*\| ([0-9.]+) \|$", (LESSONS_DIR / "README.md").read_text(encoding="utf-8"),
+                      re.MULTILINE)
+    return dict(rows)
+
+
+@pytest.mark.parametrize("source", LESSON_SOURCES, ids=_name)
+def test_lesson_has_a_quiz_reflection_answers_and_the_readme_study_time(source):
+    text = source.read_text(encoding="utf-8")
+    solutions = (LESSONS_DIR / "solutions" / f"{source.stem}_solutions.py").read_text(encoding="utf-8")
+    assert re.search(r"^check_quiz\(|^quiz\(", text, re.MULTILINE), f"{_name(source)}: end the lesson with a quiz"
+    assert "## Reflection" in text and "Reflection" in solutions, (
+        f"{_name(source)}: reflection questions in the lesson, their answers in its solutions")
+    hours = STUDY_TIME.search(text)
+    assert hours, f"{_name(source)}: state '**Study time:** about N hours' at the top (never a run time)"
+    assert _readme_hours().get(source.name[:2]) == hours.group(1), (
+        f"{_name(source)} says {hours.group(1)} study hours; lessons/README.md's table says "
+        f"{_readme_hours().get(source.name[:2])}")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("source", LESSON_SOURCES, ids=_name)
 def test_lesson_runs_with_exercises_untouched(source, stores):
