@@ -127,13 +127,13 @@ def layer_norm_numpy(x, norm):  # x (..., D); norm: a minishop nn.LayerNorm (its
     return (x - mu) / np.sqrt(var + norm.eps) * norm.weight.numpy() + norm.bias.numpy()
 
 
-def gelu(x):  # the tanh approximation minishop (and GPT-2) use
+def gelu_numpy(x):  # the tanh approximation minishop (and GPT-2) use
     return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
 
 
 def feed_forward_numpy(x, block):  # x (..., D) -> (..., D), the same MLP at every position
     ff = block.feed_forward
-    hidden = gelu(x @ ff.fc1.weight.numpy() + ff.fc1.bias.numpy())  # (..., d_ff)
+    hidden = gelu_numpy(x @ ff.fc1.weight.numpy() + ff.fc1.bias.numpy())  # (..., d_ff)
     return hidden @ ff.fc2.weight.numpy() + ff.fc2.bias.numpy()  # (..., D)
 
 
@@ -264,7 +264,8 @@ plt.show()
 # 5's `multi_head_attention(x, params, n_heads, mask)` — yours if it passed there (it projects to queries,
 # keys and values, splits the heads, attends with your `attention` and `softmax`, merges and projects back),
 # otherwise the library's. `self_attention` gives it a block's own weights (`mha_params`) and the causal and
-# padding mask.
+# padding mask. The feed-forward runs lesson 6's `gelu` — the op you wrote with its own backward, if it
+# passed there — between the block's two linear layers.
 
 # %%
 multi_head_attention = attention_piece()  # lesson 5's multi_head_attention: yours where it passed
@@ -276,13 +277,20 @@ def self_attention(h, mha, padding):  # h (B, T, D); mha: a block's MultiHeadAtt
     return multi_head_attention(h, mha_params(mha), mha.n_heads, mask=mask)  # (B, T, D)
 
 
+gelu = use("gelu", F.gelu)  # lesson 6's GELU op with its hand-written backward: yours where it passed
+
+
+def feed_forward(h, ff):  # h (B, T, D); ff: a block's FeedForward, fc1: D -> d_ff, fc2: d_ff -> D
+    return gelu(h @ ff.fc1.weight + ff.fc1.bias) @ ff.fc2.weight + ff.fc2.bias  # (B, T, D)
+
+
 # %% [markdown]
 # ### Exercise 3 — the pre-LN block on Tensors
 # Write `pre_ln_block(x, block, padding)` for a Tensor `x` of shape `(B, T, D)`, a `minishop.nn.TransformerBlock`
 # `block` (for its weights) and a bool `padding` of shape `(B, T)`: the two pre-LN residual steps, with
 # your `layer_norm` (γ and β are `block.norm1.weight`, `block.norm1.bias`, then `norm2`),
-# `self_attention(h, block.attention, padding)` and `block.feed_forward(h)`. Return a Tensor. It is checked
-# against the library's block (same weights), and the gradient must reach the block's weights.
+# `self_attention(h, block.attention, padding)` and `feed_forward(h, block.feed_forward)`. Return a Tensor.
+# It is checked against the library's block (same weights), and the gradient must reach the block's weights.
 
 # %%
 def pre_ln_block(x, block, padding):

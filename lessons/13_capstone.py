@@ -9,7 +9,7 @@
 # %% [markdown]
 # # Lesson 13 — Capstone: your recommender, trained and judged
 #
-# In lessons 5 to 9 you wrote the pieces of a sequential recommender: attention, LayerNorm, a transformer
+# In lessons 5 to 9 you wrote the pieces of a sequential recommender: attention, a GELU op, LayerNorm, a transformer
 # block, the SASRec forward pass with tied scores, Adam, a training loop, pessimistic ranks and the
 # ranking metrics. Each one, once it passed its check, was saved. This lesson puts **your** pieces together
 # — the library fills in only where yours has not passed yet, and says so — trains the model on the bundled
@@ -55,8 +55,8 @@ np.set_printoptions(precision=4, suppress=True)
 #
 # `assemble()` asks for every piece by name. A piece is yours if it passed its check in an earlier lesson
 # (your code was saved then, in `.minishop_progress/` beside the notebooks); otherwise the library's
-# version stands in. Lesson 5's multi-head attention (with your `attention` and `softmax` inside) was
-# checked on minishop Tensors, with gradients, so it can train here.
+# version stands in. Lesson 5's multi-head attention (with your `attention` and `softmax` inside) and lesson
+# 6's `gelu` op were checked on minishop Tensors, with gradients, so they can train here.
 
 # %%
 pieces = assemble()
@@ -68,7 +68,7 @@ print("\nwhose piece is which:")
 whose = used()
 
 # %%
-lesson_of = {"multi_head_attention": 5, **{name: lesson for name, lesson, _ in PIECES}}
+lesson_of = {"multi_head_attention": 5, "gelu": 6, **{name: lesson for name, lesson, _ in PIECES}}
 names = list(lesson_of)
 colors = ["tab:green" if whose.get(name) == "yours" else "lightgray" for name in names]
 fig, ax = plt.subplots(figsize=(8, 3.2))

@@ -203,8 +203,7 @@ def check_pre_ln_block(pre_ln_block):
                "Use block.norm1 for the attention step and block.norm2 for the feed-forward step, with their "
                ".weight and .bias as gamma and beta.",
                "self_attention(h, block.attention, padding) builds the causal mask and calls lesson 5's "
-               "multi-head attention; the feed-forward is "
-               "block.feed_forward(h)."),
+               "multi-head attention; the feed-forward is feed_forward(h, block.feed_forward)."),
     )
 
 
