@@ -193,6 +193,8 @@ recommenders = {"yours": YourRecommender(model.eval(), scorer),
 results = {name: evaluate_all(r, split, stage="test", ks=(10,), seed=0, progress=False)
            for name, r in recommenders.items()}
 print(format_table(results, metrics=("NDCG@10", "HR@10"), model="yours"))
+if not any(owner == "yours" for owner in whose.values()):
+    print("(no piece of this model is yours yet: 'yours' above is the library's model, assembled the same way)")
 
 # %%
 measure = use("full_ranking_metrics", library_full_ranking_metrics, yours=full_ranking_metrics)
