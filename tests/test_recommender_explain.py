@@ -4,7 +4,7 @@ cited items lowers the recommended item's score more than removing as many rando
 import pytest
 
 from minishop.data import prepare
-from minishop.recsys.explain import VERBS, cited_events, faithfulness, recommend_for_user
+from minishop.recsys.explain import VERBS, cited_events, explain_by_occlusion, faithfulness, recommend_for_user, top_items
 from minishop.recsys.runfiles import sequence_events
 from minishop.recsys.training import RecommenderConfig, train_recommender
 
@@ -50,7 +50,22 @@ def test_the_reasons_name_what_the_user_did_never_bought_for_a_view(shop_run):
 @pytest.mark.slow
 def test_removing_the_cited_items_lowers_the_score_more_than_removing_random_ones(shop_run):
     histories = [items for items in shop_run.prepared.sequences.values()][:400]
-    result = faithfulness(shop_run.model, histories, n_reasons=3, seed=0)
+    result = faithfulness(shop_run.model, histories, n_reasons=3, seed=0, method="occlusion")
     assert result["users"] > 200
     assert result["cited_drop"] > result["random_drop"]
     assert result["cited_larger"] > 0.5
+
+
+@pytest.mark.slow
+def test_occlusion_cites_the_items_whose_removal_moves_the_score_most(shop_run):
+    model = shop_run.model
+    history = shop_run.prepared.sequences[1][-model.max_len:]
+    target = top_items(model, history, k=1)[0][0]
+    cited = explain_by_occlusion(model, history, [target], n_reasons=3)
+    full = float(model.score([history])[0, target])
+    for item in dict.fromkeys(history):
+        without = float(model.score([[i for i in history if i != item]])[0, target])
+        if item not in {c for c, _ in cited}:
+            assert full - without <= cited[-1][1] + 1e-5  # no uncited item moves it more than the last cited
+        else:
+            assert dict(cited)[item] == pytest.approx(full - without, abs=1e-5)

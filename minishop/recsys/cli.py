@@ -55,8 +55,9 @@ def add_recommender_commands(subparsers):
 
     recommend = subparsers.add_parser(
         "recommend", help="top-k products for a user (or a file of users), with the reason",
-        description="Recommend new products after a user's whole history, with the past items the model's last "
-                    "attention layer weighted most and what the user did with them (\"because you viewed ...\").")
+        description="Recommend new products after a user's whole history, with the past items the list rests "
+                    "on most (removing them lowers the recommended items' scores the most) and what the user did "
+                    "with them (\"because you viewed ...\").")
     recommend.add_argument("checkpoint", help="a run folder or a .ckpt file inside one")
     who = recommend.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", help="the user's id as written in the data")
@@ -200,9 +201,9 @@ def format_answer(run, user, indices, answer):
 
 
 def reason_line(answer):
-    """'viewed A (41% of attention); added to cart B (12% of attention)'."""
-    return "; ".join(f"{reason['verb']} {reason['title'] or reason['item']} ({reason['weight']:.0%} of attention)"
-                     for reason in answer["reasons"])
+    """'viewed A (without it: score -0.41); added to cart B (-0.12)': the items the list rests on most."""
+    return "; ".join(f"{reason['verb']} {reason['title'] or reason['item']} (without it: score "
+                     f"-{reason['score_drop']:.3g})" for reason in answer["reasons"])
 
 
 def write_csv(answers, out):

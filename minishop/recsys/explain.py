@@ -57,9 +57,35 @@ def explain(model, history, n_reasons=3):
     return ranked[:n_reasons]
 
 
-def faithfulness(model, histories, n_reasons=3, seed=0):
+def explain_by_occlusion(model, history, targets, n_reasons=3):
+    """The past items whose removal lowers the scores of `targets` (the recommended items) the most:
+    [(item, mean score drop)], largest first, only items with a positive drop.
+
+        drop(j) = mean over targets r of  s(r | h) - s(r | h without item j)
+
+    This is an intervention, not a reading of the attention: it says what the recommendation rests on
+    (bench/README.md compares both). One batched forward pass of the window without each distinct item.
+    """
+    np = backend.np
+    window = list(history)[-model.max_len:]
+    distinct = list(dict.fromkeys(window))
+    if len(distinct) < 2 or not targets:
+        return []
+    variants = [window] + [[item for item in window if item != removed] for removed in distinct]
+    scores = backend.to_numpy(model.score(variants)).astype(np.float64)[:, targets]  # (1 + n, len(targets))
+    drops = (scores[0] - scores[1:]).mean(axis=1)  # (n,)
+    ranked = sorted(zip(distinct, drops.tolist()), key=lambda pair: -pair[1])
+    return [(item, drop) for item, drop in ranked if drop > 0][:n_reasons]
+
+
+CITERS = {"attention": lambda model, window, recommended, n: explain(model, window, n),
+          "occlusion": lambda model, window, recommended, n: explain_by_occlusion(model, window, [recommended], n)}
+
+
+def faithfulness(model, histories, n_reasons=3, seed=0, method="occlusion"):
     """Do the cited items matter? For each history: the drop in the top recommendation's score when the
-    cited items are removed from the window the model reads, against removing as many random other items.
+    cited items (by `method`: "occlusion" or "attention") are removed from the window the model reads,
+    against removing as many random other items.
 
         drop(S) = s(r | h) - s(r | h without the positions in S)
 
@@ -71,18 +97,20 @@ def faithfulness(model, histories, n_reasons=3, seed=0):
     cited_drops, random_drops = [], []
     for history in histories:
         window = list(history)[-model.max_len:]
-        cited = {item for item, _ in explain(model, window, n_reasons)}
+        recommended = top_items(model, window, k=1)[0][0]
+        cited = {item for item, _ in CITERS[method](model, window, recommended, n_reasons)}
         at_cited = [j for j, item in enumerate(window) if item in cited]
         others = [j for j, item in enumerate(window) if item not in cited]
-        if len(others) < len(at_cited) or len(at_cited) == len(window):
+        if not at_cited or len(others) < len(at_cited):
             continue  # nothing comparable to remove at random, or nothing would be left
         drawn = set(rng.choice(others, size=len(at_cited), replace=False).tolist())
         variants = [window, [item for item in window if item not in cited],
                     [item for j, item in enumerate(window) if j not in drawn]]
         scores = backend.to_numpy(model.score(variants)).astype(np.float64)  # (3, n_items + 1)
-        recommended = top_items(model, window, k=1)[0][0]
         cited_drops.append(scores[0, recommended] - scores[1, recommended])
         random_drops.append(scores[0, recommended] - scores[2, recommended])
+    if not cited_drops:
+        return {"cited_drop": float("nan"), "random_drop": float("nan"), "cited_larger": float("nan"), "users": 0}
     cited_drops, random_drops = np.asarray(cited_drops), np.asarray(random_drops)
     return {"cited_drop": float(cited_drops.mean()), "random_drop": float(random_drops.mean()),
             "cited_larger": float((cited_drops > random_drops).mean()), "users": len(cited_drops)}

@@ -13,7 +13,7 @@ history and listed in the answer's "unknown", never replaced by another item.
 import os
 
 from minishop import backend, runs
-from minishop.recsys.explain import VERBS, cited_events, explain, top_items
+from minishop.recsys.explain import VERBS, cited_events, explain_by_occlusion, top_items
 from minishop.recsys.runfiles import USERS, read_items
 from minishop.recsys.training import load_recommender
 
@@ -54,8 +54,10 @@ class TrainedRecommender:
     def recommend(self, history=None, user=None, k=10, n_reasons=3, events=None):
         """The k best new items after a history of raw item ids, or after a saved user's whole history.
 
-        Returns {"items": [{"item", "title", "score"}], "reasons": [{"item", "title", "event", "weight"}],
-        "unknown": [raw ids of the history the model does not know]}. events: the event of each history
+        Returns {"items": [{"item", "title", "score"}], "reasons": [{"item", "title", "event", "verb",
+        "score_drop"}], "unknown": [raw ids of the history the model does not know]}. The reasons are the
+        history items whose removal lowers the recommended items' mean score the most (score_drop:
+        by how much; minishop.recsys.explain.explain_by_occlusion). events: the event of each history
         item ("view", "add_to_cart", "purchase"; default: "interaction").
         """
         if (history is None) == (user is None):
@@ -76,11 +78,11 @@ class TrainedRecommender:
     def answer(self, indices, events, unknown, k, n_reasons):
         """recommend()'s answer for a history of run indices and its events (unknown: raw ids left out)."""
         items, scores = top_items(self.model, indices, k) if indices else ([], [])
-        because = explain(self.model, indices, n_reasons) if indices else []
+        because = explain_by_occlusion(self.model, indices, items, n_reasons) if indices else []
         return {"items": [{"item": self.item_ids[i], "title": self.titles.get(i), "score": s}
                           for i, s in zip(items, scores)],
                 "reasons": [{"item": self.item_ids[i], "title": self.titles.get(i), "event": event,
-                             "verb": VERBS.get(event, "interacted with"), "weight": float(w)}
+                             "verb": VERBS.get(event, "interacted with"), "score_drop": float(w)}
                             for (i, w), event in zip(because, cited_events(indices, events, because))],
                 "unknown": unknown}
 
