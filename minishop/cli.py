@@ -39,6 +39,38 @@ def main(argv=None):
         return 2
 
 
+def add_export_command(subparsers):
+    """`minishop export RUN --to torch --out FILE`: a trained model's weights in PyTorch's layout."""
+    export = subparsers.add_parser(
+        "export", help="write a trained model's weights for PyTorch (safetensors, Linear weights (out, in))",
+        description="Write the weights of a run's best model as a PyTorch state_dict in a safetensors file: "
+                    "Linear weights transposed to (out, in), names as in minishop, the model config in the "
+                    "metadata (see minishop/export.py).")
+    export.add_argument("checkpoint", help="a run folder of train, train-lm or train-classifier, or a .ckpt in one")
+    export.add_argument("--to", choices=["torch"], default="torch", help="the target library (torch)")
+    export.add_argument("--out", required=True, help="the file to write, e.g. model.safetensors")
+    export.set_defaults(func=run_export)
+
+
+def run_export(args):
+    """Load the run's model (whichever task) and write it with minishop.export.export_torch."""
+    from minishop import runs
+    from minishop.export import export_torch
+
+    folder, checkpoint = runs.run_paths(args.checkpoint)
+    if os.path.exists(os.path.join(folder, "task.json")):
+        from minishop.text.training import load_classifier, load_text_lm
+
+        task = runs.read_json(os.path.join(folder, "task.json"))["task"]
+        model = (load_text_lm if task == "text-lm" else load_classifier)(args.checkpoint)[0]
+    else:
+        from minishop.recsys.training import load_recommender
+
+        model = load_recommender(checkpoint)[0]
+    export_torch(model, args.out)
+    print(f"wrote {args.out}: {len(list(model.named_parameters()))} arrays, Linear weights as (out, in)")
+
+
 def check_process_settings(args):
     """The settings every command shares, checked before anything runs: threads, processes, the backend."""
     if backend.environment_error():  # $MINISHOP_BACKEND named a backend that cannot start
@@ -74,6 +106,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_recommender_commands(subparsers)
     add_text_commands(subparsers)
+    add_export_command(subparsers)
     for command in subparsers.choices.values():  # `minishop train --threads 2` as well as `minishop --threads 2 train`
         command.add_argument("--threads", type=int, default=argparse.SUPPRESS, help=THREADS)
     for name in ("train", "train-lm", "train-classifier"):
