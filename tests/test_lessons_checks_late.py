@@ -527,3 +527,25 @@ def test_lesson12_checks_reject_classic_mistakes():
     with np.errstate(divide="ignore"):  # log(0) for an item never bought
         _rejects(lesson12.check_penalised, lambda s, n, lam: s - lam * np.log(n))
     _rejects(lesson12.check_penalised, lambda s, n, lam: s + lam * np.log1p(n))  # a bonus, not a penalty
+
+
+# ------------------------------------------------------------------------------------------ the quizzes
+
+
+@pytest.mark.parametrize("check, right", [
+    (lesson07.check_quiz, {1: "a", 2: "b", 3: "b", 4: "b"}),
+    (lesson08.check_quiz, {1: "b", 2: "a", 3: "b", 4: "b"}),
+    (lesson09.check_quiz, {1: "c", 2: "b", 3: "a", 4: "b"}),
+    (lesson10.check_quiz, {1: "b", 2: "a", 3: "c", 4: "b"}),
+    (lesson11.check_quiz, {1: "b", 2: "c", 3: "a"}),
+    (lesson12.check_quiz, {1: "b", 2: "a", 3: "c", 4: "b"}),
+    (lesson13.check_quiz, {1: "b", 2: "c", 3: "a"}),
+], ids=["07", "08", "09", "10", "11", "12", "13"])
+def test_each_quiz_accepts_its_answers_and_rejects_one_wrong_choice(check, right, capsys):
+    assert check(dict(right))
+    wrong = dict(right)
+    wrong[1] = "a" if right[1] != "a" else "c"
+    with pytest.raises(AssertionError, match="look again at 1"):
+        check(wrong)
+    assert check({question: None for question in right}) is False  # blank: not attempted
+    assert "not attempted yet" in capsys.readouterr().out
