@@ -24,7 +24,7 @@ setup(
         "parquet": ["pyarrow>=12"],
         "dist": ["mpi4py>=3.1", "mpich"],  # data-parallel training over processes: mpiexec -n 2 minishop train
         "test": ["pytest>=7", "hypothesis>=6", "torch==2.13.0", "nbclient>=0.7", "nbformat>=5", "ipykernel>=6", "jupytext>=1.14",
-                 "mpi4py>=3.1", "mpich", "pyarrow>=12"],  # so that the 2-rank and Parquet tests run in CI
+                 "mpi4py>=3.1", "mpich", "pyarrow>=12", "tokenizers>=0.20"],  # 2-rank, Parquet, HF-tokenizer tests run
         "lessons": ["jupyter", "nbclient>=0.7", "nbformat>=5", "ipykernel>=6", "jupytext>=1.14"],
     },
     entry_points={"console_scripts": ["minishop=minishop.cli:main"]},

@@ -2,7 +2,8 @@
 vocabulary for classifiers trained on small files.
 
 Read in this order: pretokenize.py (cut text into chunks), base.py (count pairs, merge a pair),
-naive_bpe.py (the obvious trainer), training.py (the fast one), bpe.py (the tokenizer), items.py, words.py.
+naive_bpe.py (the obvious trainer), training.py (the fast one), bpe.py (the tokenizer), huggingface.py (the
+same tokenizer in HuggingFace `tokenizers` JSON), items.py, words.py.
 """
 
 from minishop.tokenizers.bpe import BPETokenizer

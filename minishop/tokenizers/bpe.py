@@ -13,6 +13,7 @@ exactly as in training, so a text is tokenised the way the training corpus was.
 import json
 import os
 
+from minishop.tokenizers import huggingface
 from minishop.tokenizers.base import merge, render_token
 from minishop.tokenizers.pretokenize import (
     DEFAULT_SPECIAL_TOKENS,
@@ -199,10 +200,13 @@ class BPETokenizer:
 
     # ---------------------------------------------------------------- save / load
 
-    def save(self, path, vocab_file=True):
+    def save(self, path, vocab_file=True, format="minishop"):
         """Write the tokenizer as JSON to `path` (merges, their counts, special tokens, version). With
-        vocab_file, also write `<path>.vocab.txt`: one line per id with its bytes, for reading only."""
-        model = {
+        vocab_file, also write `<path>.vocab.txt`: one line per id with its bytes, for reading only.
+        format="hf": HuggingFace `tokenizers` JSON instead (minishop/tokenizers/huggingface.py)."""
+        if format not in ("minishop", "hf"):
+            raise ValueError(f"BPETokenizer.save(format={format!r}): expected 'minishop' or 'hf'")
+        model = huggingface.to_hf(self) if format == "hf" else {
             "format": "minishop.BPETokenizer",
             "version": FORMAT_VERSION,
             "pattern": SPLIT_PATTERN,
@@ -228,12 +232,16 @@ class BPETokenizer:
 
     @classmethod
     def load(cls, path):
-        """Read a tokenizer written by save(); a wrong version or a damaged file raises ValueError naming it."""
+        """Read a tokenizer written by save() (either format); a wrong version or a damaged file raises
+        ValueError naming it."""
         try:
             with open(path, encoding="utf-8") as f:
                 model = json.load(f)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise ValueError(f"BPETokenizer.load({os.fspath(path)!r}): not a valid JSON file ({error})") from error
+        if huggingface.is_hf(model):  # a HuggingFace `tokenizers` file written by save(format="hf")
+            merges, specials = huggingface.from_hf(model, path)
+            return cls(merges, specials)
         _check_model(model, path)
         specials = sorted(model["special_tokens"], key=model["special_tokens"].get)
         try:
