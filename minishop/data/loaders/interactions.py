@@ -64,11 +64,11 @@ def find_columns(path, header, columns=None):
 def parse_times(column):
     """(N,) numbers or strings -> (N,) naive UTC datetimes (NaT where malformed) and what was expected."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        numbers = column
+        numbers, filled = column, len(column)
     else:
         column = text_column(column)
-        numbers = pd.to_numeric(column, errors="coerce")
-    if numbers.notna().sum() * 2 >= max(1, len(numbers)):  # mostly numbers: unix time
+        numbers, filled = pd.to_numeric(column, errors="coerce"), int((column != "").sum())
+    if numbers.notna().sum() * 2 >= max(1, filled):  # mostly numbers: unix time
         unit = "ms" if numbers.abs().median() > 1e11 else "s"  # 1e11 seconds is the year 5138
         times = pd.to_datetime(numbers, unit=unit, errors="coerce")
         return times, f"unix time in {'milliseconds' if unit == 'ms' else 'seconds'}"
