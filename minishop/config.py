@@ -138,7 +138,7 @@ RESUMABLE = {"progress"}  # settings a resumed run may change: they do not chang
 
 # The values each setting accepts: (lowest, highest, whether the lowest itself is allowed); None = no bound.
 RANGES = {
-    "d_model": (1, None, True), "n_blocks": (1, None, True), "n_heads": (1, None, True), "max_len": (1, None, True),
+    "d_model": (1, None, True), "n_blocks": (0, None, True), "n_heads": (1, None, True), "max_len": (1, None, True),
     "dropout": (0, 1, True), "epochs": (1, None, True), "batch_size": (1, None, True), "lr": (0, None, False),
     "weight_decay": (0, None, True), "warmup_steps": (0, None, True), "clip_grad_norm": (0, None, True),
     "eval_every": (1, None, True), "patience": (0, None, True), "average_from": (0, None, True),

@@ -3,7 +3,8 @@
     DIR/config.json    the full resolved settings, written FIRST (what --resume restores)
     DIR/best.ckpt, last.ckpt, metrics.jsonl   written by the training loop (minishop.train) as it goes
     DIR/items.json, users.json, data.json     the recommender's id maps and the data's fingerprint
-    DIR/task.json      a text task and its model config      DIR/tokenizer.json  a text task's tokenizer
+    DIR/task.json      a text task and its model config
+    DIR/tokenizer.json a text task's BPE tokenizer, in HuggingFace `tokenizers` JSON (words.json: a word vocabulary)
     DIR/results.json   the figures printed at the end, written LAST: a folder without it is unfinished
 
 open_run_folder() checks a folder before any data is read (a run is never overwritten by accident, and
@@ -22,7 +23,7 @@ from minishop.train import AVERAGE, BEST, LAST, LOG
 
 CONFIG, RESULTS = "config.json", "results.json"
 RUN_FILES = (CONFIG, BEST, LAST, AVERAGE, LOG, "items.json", "users.json", "data.json", "task.json",
-             "tokenizer.json", RESULTS, "report.png")
+             "tokenizer.json", "tokenizer.json.vocab.txt", "words.json", RESULTS, "report.png")
 
 
 def open_run_folder(out_dir, resume=False, overwrite=False, can_resume=True):
@@ -75,14 +76,12 @@ def building(out_dir):
 def run_paths(path):
     """(run folder, checkpoint file) for a run folder (its best.ckpt) or a checkpoint file inside one.
 
-    A folder whose run has not finished (no results.json) is an error saying how to finish it.
+    A folder whose run has not finished (a last.ckpt but no results.json) is an error saying how to finish it.
     """
     if os.path.isdir(path):
-        if not os.path.exists(os.path.join(path, RESULTS)):
-            hint = (f"it holds {LAST}: finish it with --resume" if os.path.exists(os.path.join(path, LAST))
-                    else "it holds no run")
-            raise FileNotFoundError(f"{path}: not a finished run folder (no {RESULTS}); {hint}, or pass one "
-                                    "of its .ckpt files")
+        if os.path.exists(os.path.join(path, LAST)) and not os.path.exists(os.path.join(path, RESULTS)):
+            raise FileNotFoundError(f"{path}: the run there has not finished (no {RESULTS}); finish it with "
+                                    f"--resume, or pass one of its .ckpt files")
         return path, os.path.join(path, BEST)
     if os.path.isfile(path):
         return os.path.dirname(os.path.abspath(path)), path
@@ -90,12 +89,16 @@ def run_paths(path):
 
 
 def write_run(out_dir, tokenizer=None, **documents):
-    """Write the end of a run into out_dir: tokenizer.json (if given), then NAME.json for each NAME=value."""
+    """Write the end of a run into out_dir: the tokenizer (if given: a BPETokenizer as tokenizer.json in
+    HuggingFace's format, anything else with its own save() as words.json), then NAME.json for each NAME=value."""
     if distributed.world().rank != 0:  # trained on several ranks (minishop.distributed): rank 0 alone writes
         return
     os.makedirs(out_dir, exist_ok=True)
     if tokenizer is not None:
-        tokenizer.save(os.path.join(out_dir, "tokenizer.json"))
+        if isinstance(tokenizer, BPETokenizer):
+            tokenizer.save(os.path.join(out_dir, "tokenizer.json"), format="hf")
+        else:
+            tokenizer.save(os.path.join(out_dir, "words.json"))
     for name, value in documents.items():
         write_json(os.path.join(out_dir, f"{name}.json"), value)
 
@@ -119,7 +122,7 @@ def load_task_run(path, task_name, model_class, load_tokenizer=BPETokenizer.load
     """(model in eval mode, tokenizer, task description) from a run folder or a checkpoint file inside one.
 
     task_name is what task.json must say ("text-lm", "review-classifier"); model_class is built from its
-    "model" config and given the checkpoint's weights; load_tokenizer reads tokenizer.json.
+    "model" config and given the checkpoint's weights; load_tokenizer reads tokenizer.json (or words.json).
     """
     folder, checkpoint = run_paths(path)
     task = read_json(os.path.join(folder, "task.json"))
@@ -127,4 +130,6 @@ def load_task_run(path, task_name, model_class, load_tokenizer=BPETokenizer.load
         raise ValueError(f"{folder}/task.json: this run is a {task.get('task')!r}, not a {task_name!r} run")
     model = model_class(**task["model"])
     load_checkpoint(checkpoint, model)
-    return model.eval(), load_tokenizer(os.path.join(folder, "tokenizer.json")), task
+    words = os.path.join(folder, "words.json")
+    tokenizer_file = words if os.path.exists(words) else os.path.join(folder, "tokenizer.json")
+    return model.eval(), load_tokenizer(tokenizer_file), task

@@ -30,8 +30,9 @@ training set within a few epochs; word dropout (`drop_words`), whole-word tokens
 max pooling and weight averaging (`average_from`) are the options meant for them (bench/README.md has the
 measurements).
 
-A run folder holds best.ckpt / last.ckpt / metrics.jsonl (from minishop.train), then tokenizer.json,
-task.json (what is needed to rebuild the model) and results.json (from minishop.runs.write_run).
+A run folder holds best.ckpt / last.ckpt / metrics.jsonl (from minishop.train), then tokenizer.json (in HuggingFace
+`tokenizers` JSON; words.json for a word vocabulary), task.json (what is needed to rebuild the model) and
+results.json (from minishop.runs.write_run).
 """
 
 import json
@@ -302,7 +303,7 @@ def build_tokenizer(texts, config):
 
 
 def load_tokenizer(path):
-    """A BPETokenizer or a WordVocab from a run's tokenizer.json (a WordVocab file says its format)."""
+    """A BPETokenizer or a WordVocab from a run's tokenizer.json or words.json (a WordVocab file says its format)."""
     with open(path, encoding="utf-8") as file:
         is_words = json.load(file).get("format") == WORD_FORMAT
     return WordVocab.load(path) if is_words else BPETokenizer.load(path)
