@@ -128,6 +128,14 @@ mean_rating = None  # your code here
 check_mean_rating(mean_rating)
 
 # %% [markdown]
+# The check compared your mean with the reviews table of minishop's loader for the whole shop folder,
+# which we keep for the rest of the lesson:
+
+# %%
+shop = data.load(format="shop", errors="skip")  # catalogue, events and reviews in minishop's common tables
+print("tables:", {name: len(getattr(shop, name)) for name in ("items", "interactions", "reviews")})
+
+# %% [markdown]
 # pandas reads JSON Lines directly too: `pd.read_json(path, lines=True)`.
 
 # %%
@@ -207,6 +215,9 @@ status_counts = None  # your code here
 # %%
 check_status_counts(status_counts, db_path)  # compared with what minishop's SQLite loader reads
 
+# %%
+from_sqlite = data.load(db_path, format="sqlite", errors="skip")  # minishop reads the same database (section 6)
+
 # %% [markdown]
 # ## 6. One table for every source: the interactions table
 #
@@ -241,13 +252,20 @@ print(from_sqlite.report)
 # %% [markdown]
 # What each source holds, in one place:
 #
-# | source | kind of feedback | tells us | volume here |
-# |---|---|---|---|
-# | catalogue (CSV) | — | what an item *is*: text, category, price | 379 products |
-# | click log (CSV.gz) | implicit | interest (view), intent (cart), choice (purchase), regret (cancel/return) | ~107k events |
-# | reviews (JSON Lines) | explicit | satisfaction (rating) and why (text) | ~5k reviews |
-# | orders (SQL) | implicit, reliable | what was paid for, and its status | ~9k order lines |
+# | source | kind of feedback | tells us |
+# |---|---|---|
+# | catalogue (CSV) | — | what an item *is*: text, category, price |
+# | click log (CSV.gz) | implicit | interest (view), intent (cart), choice (purchase), regret (cancel/return) |
+# | reviews (JSON Lines) | explicit | satisfaction (rating) and why (text) |
+# | orders (SQL) | implicit, reliable | what was paid for, and its status |
 #
+# and how much of each the shop has:
+
+# %%
+print(f"catalogue: {len(products):,} products | click log: {len(events):,} events | "
+      f"reviews: {len(reviews):,} | order lines: {len(from_sqlite.interactions):,}")
+
+# %% [markdown]
 # Views are plentiful and noisy; purchases are rare and reliable. Sequential recommenders usually train on
 # all of them in order, which is what `minishop.data.prepare()` does (lesson 2).
 #

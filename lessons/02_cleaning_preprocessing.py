@@ -70,10 +70,12 @@ events_per_user = raw["user_id"].value_counts()  # most active first
 print(events_per_user.head(8))
 buyers = set(raw.loc[raw["event"].str.strip().str.lower() == "purchase", "user_id"])
 print("do the 6 busiest accounts ever buy?", [user in buyers for user in events_per_user.index[:6]])
+busiest_buyer = next(user for user in events_per_user.index if user in buyers)
+print(f"the busiest account that buys: {busiest_buyer} with {events_per_user[busiest_buyer]:,} events")
 
 # %% [markdown]
-# Six accounts have 1,700–3,000 events and never buy anything; the busiest real shopper has fewer than 300. These
-# are **bots** (crawlers, price scrapers): their "views" are not interest, and they would teach the model
+# A handful of accounts have thousands of events and never buy anything, far more than the busiest account
+# that does buy (printed above). These are **bots** (crawlers, price scrapers): their "views" are not interest, and they would teach the model
 # that every product follows every other one.
 #
 # And purchases that did not stick: a `cancel` or `return` event carries the `order_id` of its purchase.
@@ -141,8 +143,8 @@ print(category_report)
 print("distinct categories:", shop.items["category"].nunique(), "->", items["category"].nunique())
 
 # %% [markdown]
-# (The note says 696 names were rewritten although section 1 counted 1,030 odd spellings: the loader
-# already strips the spaces around every field, so `' view'` arrives as `'view'`.)
+# (The note counts fewer rewritten names than section 1 counted odd spellings: the loader already strips
+# the spaces around every field, so `' view'` arrives as `'view'`.)
 #
 # Next, exact duplicates: two identical rows are one event logged twice. Note the order of the steps —
 # we normalise the event names **first**, so that `view` and `VIEW` at the same second by the same user

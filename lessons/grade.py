@@ -38,13 +38,14 @@ def _score_cell(lesson_module):
     )
 
 
-def execute(notebook, file_name, folder, store, strict=False, timeout=600):
+def execute(notebook, file_name, folder, store, strict=False, allow_errors=True, timeout=600):
     """Run `notebook` (an nbformat object, changed in place; `file_name` says its lesson number, as in
     05_self_attention.ipynb) in `folder` with the score cell appended.
 
     Returns ({name: (earned, possible)}, {name: points} declared by the lesson, number of cells that
-    raised). Strict mode (MINISHOP_LESSONS_STRICT=1) stops at the first error, as the tests want;
-    otherwise every cell runs, as grading wants.
+    raised). Strict mode sets MINISHOP_LESSONS_STRICT=1 (a blank exercise raises). With allow_errors every
+    cell runs even after an error, as grading wants; without, the first error stops the run and raises
+    nbclient's CellExecutionError, as the tests want.
     """
     import nbclient
     import nbformat
@@ -54,7 +55,7 @@ def execute(notebook, file_name, folder, store, strict=False, timeout=600):
     notebook.cells.append(nbformat.v4.new_code_cell(_score_cell(lesson_module)))
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1",
            "MINISHOP_LESSONS_STRICT": "1" if strict else "0", "MINISHOP_LESSONS_STORE": str(store)}
-    client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=not strict,
+    client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
                                      resources={"metadata": {"path": str(folder)}})
     client.execute(env=env)  # the kernel process gets this environment
     errors = sum(1 for cell in notebook.cells[:-1] if cell.cell_type == "code"

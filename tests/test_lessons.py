@@ -71,7 +71,8 @@ def _run(source, store, strict):
     """Execute the notebook of `source` in a fresh kernel; return (printed text, checks, scores, declared)."""
     notebook = nbformat.reads(build.notebook_text(source), as_version=4)
     start = time.perf_counter()
-    scores, declared, _ = grade.execute(notebook, source.name, source.parent, store, strict=strict)
+    scores, declared, _ = grade.execute(notebook, source.name, source.parent, store, strict=strict,
+                                        allow_errors=False)  # any error fails the test
     seconds = time.perf_counter() - start
     print(f"{_name(source)} ran in {seconds:.1f} s")
     assert seconds <= LESSON_SECONDS, f"{_name(source)} took {seconds:.0f} s; a lesson must run in {LESSON_SECONDS} s"
