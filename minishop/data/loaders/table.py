@@ -3,17 +3,16 @@
 pandas' C reader parses the whole file in one pass, which is what makes millions of rows load in seconds.
 A column of numbers is read as numbers (ten times faster than as strings: no Python object per field; an
 id written 007 is then the id 7); every other column as text (`text_column`).
-What a line-by-line reader would notice is found afterwards, a column at a time: a row with too many fields
-(pandas skips it and names its line), text that is not in the encoding (read again with U+FFFD for the bad
-bytes), and, in each loader, a field its parser rejects. Only those rows need a line number, and
-`Table.line_numbers` finds them from the newline positions of the raw bytes, so the errors read exactly
-like a line-by-line reader's ("file, line 7, column 'timestamp': expected ...") at C speed.
+
+What a line-by-line reader would notice is found afterwards, a column at a time. The newline and delimiter
+positions of the raw bytes give each row its line number and its number of fields (`_line_facts`), so a row
+with too many or too few fields is a fault; text that is not in the encoding is read again with U+FFFD for
+the bad bytes and found; and each loader checks its fields with vectorised parsers (`Table.fail_rows`).
+The errors read exactly like a line-by-line reader's ("file, line 7, column 'timestamp': expected ...").
 """
 
 import csv
 import io
-import re
-import warnings
 
 import pandas as pd
 
@@ -22,7 +21,6 @@ from minishop.data.loaders.base import open_binary
 from minishop.data.report import DataFormatError
 
 DELIMITERS = (",", ";", "\t", "|")
-SKIPPED_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 
 
 def sniff_delimiter(header_text, default=","):
@@ -36,14 +34,13 @@ class Table:
     """The rows of a file (`frame`, one column per needed header name) and the bookkeeping of
     its malformed rows: `fail_rows` collects them column by column, `flush` reports them in line order."""
 
-    def __init__(self, lines, frame, header, skipped=(), unit="line", delimiter=",", header_line=True):
+    def __init__(self, lines, frame, header, unit="line", delimiter=",", header_line=True):
         self.lines, self.frame, self.header, self.unit, self.delimiter = lines, frame, header, unit, delimiter
         self.header_line = header_line  # False: the file has no header line; its first line is data
-        self.skipped = list(skipped)  # (line, n_fields) of rows pandas could not split into the header's columns
         self.pending = []  # (line, column, expected, got)
         self._line_of = self._fields = None
         self.bad = backend.np.zeros(len(frame), dtype=bool)
-        lines.report.rows_in = len(frame) + len(self.skipped)
+        lines.report.rows_in = len(frame)
 
     def fail_rows(self, bad, column, expected, got=None):
         """Mark the rows where `bad` (a boolean array) holds; each row is reported once, for its first fault."""
@@ -66,11 +63,9 @@ class Table:
     def flush(self):
         """Report every malformed row in line order (errors='raise' stops at the first); return the good rows."""
         n_columns = len(self.header)
-        for line, n_fields in self.skipped:
-            self.pending.append((line, "<line>", f"{n_columns} fields", f"{n_fields} fields"))
         for line, column, expected, got in sorted(self.pending, key=lambda fault: fault[0]):
             self.lines.fail(line, column, expected, got)
-        self.pending, self.skipped = [], []
+        self.pending = []
         good = self.frame[~self.bad] if self.bad.any() else self.frame
         return good.reset_index(drop=True)
 
@@ -79,16 +74,16 @@ class Table:
         if self.unit == "row":
             return backend.np.asarray(rows) + 1
         if self._line_of is None:
-            self._line_of, self._fields = _line_facts(self.lines.path, len(self.frame), [s[0] for s in self.skipped],
-                                                      self.lines.encoding, self.delimiter, self.header_line)
+            self._line_of, self._fields = _line_facts(self.lines.path, len(self.frame), self.lines.encoding,
+                                                      self.delimiter, self.header_line)
         return self._line_of[rows]
 
-    def fail_short_rows(self):
-        """Rows whose line has fewer fields than the header (pandas fills them with empty fields)."""
+    def fail_wrong_widths(self):
+        """Rows whose line has more or fewer fields than the header (pandas cuts or pads them to its width)."""
         self.line_numbers([])
-        short = self._fields < len(self.header)
-        if short.any():
-            self.fail_rows(short, "<line>", f"{len(self.header)} fields",
+        wrong = self._fields != len(self.header)
+        if wrong.any():
+            self.fail_rows(wrong, "<line>", f"{len(self.header)} fields",
                            got=pd.Series(self._fields).astype(str) + " fields")
 
 
@@ -103,22 +98,19 @@ def read_delimited(lines, delimiter=None, needed=None, names=None):
     delimiter = delimiter or sniff_delimiter(first_line(lines))
     header = list(names) if names else lines.header(delimiter=delimiter)
     try:
-        frame, skipped = _read(lines, delimiter, "strict", names)
+        frame = _read(lines, delimiter, "strict", len(header), header_line=not names)
         undecodable = None
     except UnicodeDecodeError:  # read it again with U+FFFD for the bad bytes, and find the rows that have one
-        frame, skipped = _read(lines, delimiter, "replace", names)
+        frame = _read(lines, delimiter, "replace", len(header), header_line=not names)
         undecodable = backend.np.zeros(len(frame), dtype=bool)
         for column in frame.columns:
             if not pd.api.types.is_numeric_dtype(frame[column]):
                 undecodable |= text_column(frame[column]).str.contains("\ufffd", regex=False).to_numpy(dtype=bool)
-    if len(frame.columns) != len(header):
-        raise DataFormatError(f"{lines.path}, line 1: the header has {len(header)} names but pandas read "
-                              f"{len(frame.columns)} columns with delimiter {delimiter!r}")
     frame.columns = header
     keep = [name for name in header if needed is None or name in needed]
-    table = Table(lines, frame[keep] if len(keep) < len(header) else frame, header, skipped, delimiter=delimiter,
+    table = Table(lines, frame[keep] if len(keep) < len(header) else frame, header, delimiter=delimiter,
                   header_line=not names)
-    table.fail_short_rows()
+    table.fail_wrong_widths()
     if undecodable is not None:
         table.fail_rows(undecodable, "<line>", f"{lines.encoding.upper()} text", got="(bytes that do not decode)")
     return table
@@ -153,28 +145,23 @@ def first_line(lines):
         return handle.readline().decode(lines.encoding, errors="replace")
 
 
-def _read(lines, delimiter, encoding_errors, names=None):
-    """pandas' C reader: numbers as numbers, all else as text, nothing turned into NaN, rows with too many
-    fields skipped and returned as (line, number of fields)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            frame = pd.read_csv(lines.path, sep=delimiter, keep_default_na=False, header=None if names else "infer",
-                                names=names,
-                                encoding=lines.encoding, encoding_errors=encoding_errors, on_bad_lines="warn",
-                                engine="c", compression="infer", skip_blank_lines=True)
-        except pd.errors.ParserError as error:
-            raise DataFormatError(f"{lines.path}: could not be split into fields with delimiter {delimiter!r} "
-                                  f"({error})") from None
-    skipped = [(int(m.group(1)), int(m.group(3))) for w in caught for m in SKIPPED_LINE.finditer(str(w.message))]
-    return frame, skipped
+def _read(lines, delimiter, encoding_errors, width, header_line=True):
+    """pandas' C reader: numbers as numbers, all else as text, nothing turned into NaN; every row cut or
+    padded to `width` fields (`Table.fail_wrong_widths` then finds the rows that were)."""
+    try:
+        return pd.read_csv(lines.path, sep=delimiter, header=0 if header_line else None, names=list(range(width)),
+                           usecols=list(range(width)), index_col=False, keep_default_na=False, engine="c",
+                           encoding=lines.encoding, encoding_errors=encoding_errors, compression="infer",
+                           skip_blank_lines=True)
+    except pd.errors.ParserError as error:
+        raise DataFormatError(f"{lines.path}: could not be split into fields with delimiter {delimiter!r} "
+                              f"({error})") from None
 
 
-def _line_facts(path, n_rows, skipped, encoding, delimiter, header_line=True):
+def _line_facts(path, n_rows, encoding, delimiter, header_line=True):
     """(n_rows,) the line number of each table row and (n_rows,) how many fields its line has.
 
-    Found from the bytes: a row's line is a non-blank line after the header that pandas did not skip, and its
-    fields are its delimiters + 1 (counted by binary search in the sorted delimiter positions). A quote in
+    Found from the bytes: a row's line is a non-blank line after the header, and its fields are its delimiters + 1 (counted by binary search in the sorted delimiter positions). A quote in
     the file (a quoted field may hold a delimiter or span lines) sends the count to the csv module instead,
     which is exact and slower.
     """
@@ -193,13 +180,11 @@ def _line_facts(path, n_rows, skipped, encoding, delimiter, header_line=True):
             blank[line] = not raw[starts[line]:ends[line]].strip()
         lines = np.flatnonzero(~blank)
         lines = lines[1:] if header_line else lines  # the first non-blank line is the header
-        keep = ~np.isin(lines + 1, skipped)
-        line_of, fields = lines[keep] + 1, fields[lines[keep]]
+        line_of, fields = lines + 1, fields[lines]
         if len(line_of) == n_rows:
             return line_of, fields
     reader = csv.reader(io.StringIO(raw.decode(encoding, errors="replace").lstrip("\ufeff"), newline=""),
                         delimiter=delimiter)
     facts = [(reader.line_num, len(row)) for row in reader if any(field.strip() for field in row)]
     facts = np.asarray(facts[1:] if header_line else facts, dtype=np.int64).reshape(-1, 2)
-    facts = facts[~np.isin(facts[:, 0], skipped)]
     return facts[:, 0], facts[:, 1]
