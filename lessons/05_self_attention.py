@@ -471,6 +471,6 @@ check_quiz(answers)
 #   $-10^9$ avoids NaN on fully masked rows.
 # - Heads are slices of the model width, attended separately, then concatenated and projected.
 # - **Yours from now on:** `softmax`, `attention`, `causal_mask`, `padding_mask`, `split_heads`,
-#   `merge_heads`, `multi_head_attention` — lesson 8 builds its transformer block from them.
+#   `merge_heads`, `multi_head_attention` — lessons 8 and 13 build their transformer blocks on them.
 #
 # **Next:** lesson 6 opens the black box of `.backward()` — how minishop computes the gradient of all this.

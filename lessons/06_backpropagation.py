@@ -25,7 +25,7 @@
 # 4. compute numerical gradients by central differences, and choose the step size $\varepsilon$;
 # 5. use `minishop.gradcheck`, and read its message when a backward is wrong;
 # 6. add a new op to minishop through its public op hook (`minishop.Function`), with a backward you derived,
-#    and prove it right with `gradcheck` — your op then runs inside the recommender of lesson 8.
+#    and prove it right with `gradcheck` — your op then runs inside the recommender of lesson 13.
 #
 # **Prerequisites.** Derivatives of one variable and the chain rule; NumPy arrays; lesson 5 (softmax).
 #
@@ -369,7 +369,8 @@ minishop.set_default_dtype("float32")
 # ### Exercise 4 — GELU as a minishop op (3 points)
 # Complete `GELU.forward` and `GELU.backward` (derive $dy/dx$ with the product rule and the chain rule).
 # `gelu(x)` applies it. The check compares output and gradient with `minishop.functional.gelu` and runs
-# `minishop.gradcheck` on your op. Once it passes, lesson 8's transformer can run your GELU.
+# `minishop.gradcheck` on your op. Once it passes, the feed-forward layers of the capstone (lesson 13) run
+# your GELU.
 
 # %%
 GELU_C, GELU_K = math.sqrt(2.0 / math.pi), 0.044715
@@ -441,6 +442,6 @@ check_quiz(answers)
 # - Central differences in float64 with $\varepsilon\approx 10^{-6}$ check any backward to ~$10^{-9}$;
 #   `minishop.gradcheck` does it for you and says where it fails.
 # - A new op is a `minishop.Function` with `forward` on arrays and `backward` returning one gradient per input.
-# - **Yours from now on:** `gelu` — lesson 8's feed-forward layer runs it.
+# - **Yours from now on:** `gelu` — the capstone's feed-forward layers run it.
 #
 # **Next:** lesson 7 uses these gradients to train — with SGD, momentum, Adam and AdamW.

@@ -11,7 +11,7 @@
 #
 # The solved exercises of `06_backpropagation.ipynb`, each with the same check as the lesson, the quiz's
 # answers and answers to the reflection questions. Try the exercises first! Running this notebook saves
-# the GELU op as "your" piece, so the solutions of lessons 8 and 13 run it.
+# the GELU op as "your" piece, so the solutions of lesson 13 run it.
 
 # %%
 import math
