@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 
+import minishop
 from minishop import backend, distributed
 from minishop.recsys.cli import add_recommender_commands
 from minishop.text.cli import add_text_commands
@@ -103,6 +104,7 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="minishop", description="A from-scratch transformer recommender for e-commerce (NumPy/CuPy).")
     parser.add_argument("--threads", type=int, default=threads_from_environment(), help=THREADS)
+    parser.add_argument("--version", action="version", version=f"minishop {minishop.__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_recommender_commands(subparsers)
     add_text_commands(subparsers)

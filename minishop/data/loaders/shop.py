@@ -6,6 +6,8 @@ errors="raise" stops at the first one; errors="skip" drops and counts them.
 """
 
 import os
+import shutil
+import tempfile
 
 import pandas as pd
 
@@ -19,15 +21,36 @@ PRODUCT_COLUMNS = ("item_id", "title", "category", "brand", "price", "colour", "
 
 
 def default_shop_path():
-    """The bundled data/shop folder: $MINISHOP_SHOP_DATA, else data/shop next to the minishop package."""
+    """The bundled shop: $MINISHOP_SHOP_DATA, else data/shop next to the minishop package (a source checkout),
+    else a copy generated on first use into the user's cache (an installed wheel carries no data folder;
+    the generator's seed 0 writes byte-identical files)."""
     if os.environ.get("MINISHOP_SHOP_DATA"):
         return os.environ["MINISHOP_SHOP_DATA"]
+    candidate = checkout_shop()
+    return candidate if os.path.isdir(candidate) else cached_shop()
+
+
+def checkout_shop():
+    """data/shop next to the minishop package, where a source checkout has it."""
     package_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    candidate = os.path.join(os.path.dirname(package_dir), "data", "shop")
-    if not os.path.isdir(candidate):
-        raise FileNotFoundError(f"the bundled shop data was not found at {candidate}; regenerate it with "
-                                "`python -m minishop.data.synthetic --out data/shop` or set MINISHOP_SHOP_DATA")
-    return candidate
+    return os.path.join(os.path.dirname(package_dir), "data", "shop")
+
+
+def cached_shop():
+    """$XDG_CACHE_HOME/minishop/shop (default ~/.cache), generated there once; a half-written copy is never used."""
+    from minishop.data.synthetic import generate  # only when there is no data folder
+
+    cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "minishop")
+    folder = os.path.join(cache, "shop")
+    if not os.path.isdir(folder):
+        os.makedirs(cache, exist_ok=True)
+        temporary = tempfile.mkdtemp(dir=cache, prefix="shop.")
+        generate(temporary, seed=0)
+        try:
+            os.rename(temporary, folder)  # atomic: another process may have finished first
+        except OSError:
+            shutil.rmtree(temporary, ignore_errors=True)
+    return folder
 
 
 def _events_file(folder):
