@@ -189,6 +189,12 @@ def test_grade_prints_the_score_of_a_notebook(tmp_path, capsys):
     assert re.search(r"wrong\s+0 / 2", out) and "1 cell raised an error" in out, out
 
 
+def test_grade_counts_an_exercise_that_never_ran_as_zero():
+    earned, possible, rows = grade.score({"softmax": (2, 2), "quiz 05": (1.5, 3)}, {"softmax": 2, "attention": 3})
+    assert (earned, possible) == (3.5, 8)
+    assert ("attention", 0, 3, "never run") in rows and ("quiz 05", 1.5, 3, "not yet") in rows
+
+
 def test_grade_rejects_what_is_not_a_notebook(tmp_path, capsys):
     with pytest.raises(SystemExit):
         grade.main([str(tmp_path / "missing.ipynb")])

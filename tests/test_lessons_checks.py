@@ -6,6 +6,7 @@ must raise AssertionError); a blank answer must say "not attempted" and show the
 """
 
 import json
+import linecache
 import pathlib
 import sys
 
@@ -136,6 +137,19 @@ def test_use_prefers_the_function_that_just_passed(capsys):
     other = lambda x: 2 * x  # noqa: E731  (never checked)
     assert checks.use("other", len, yours=other) is len
     assert checks.used() == {"scale": "yours", "other": "library"}
+
+
+def test_a_class_from_a_notebook_cell_travels_with_its_function(fresh_store):
+    """An op class defined in a cell (as lesson 6's GELU): inspect cannot find a cell's class, the store can."""
+    source = "class Twice:\n    def run(self, x):\n        return 2 * x\n\n\ndef twice(x):\n    return Twice().run(x)\n"
+    filename = "<notebook cell 7>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    cell = {"__name__": "__main__"}
+    exec(compile(source, filename, "exec"), cell)
+    assert checks.check_function("twice", cell["twice"], [((3.0,), 6.0)])
+    assert "class Twice" in json.loads((fresh_store / "pieces.json").read_text())["twice"]["source"]
+    checks.store._PASSED.clear()  # a new kernel
+    assert checks.use("twice", None)(4.0) == 8.0
 
 
 def test_a_failing_function_is_not_saved(fresh_store):
