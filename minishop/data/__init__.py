@@ -6,7 +6,8 @@ sequences, splits, negatives and padded batches for a sequential recommender.
     print(prepared.report)                     # every dropped row, by step and reason
     batch = data.pad_left([[3, 4, 5], [7]], max_len=4)
 
-Files, one idea each: loaders/ (one reader per format), report.py (accounting), preprocess.py (cleaning
+Files, one idea each: loaders/ (one reader per format; loaders/table.py reads any delimited or Parquet file
+with pandas and finds its bad rows vectorised), report.py (accounting), preprocess.py (cleaning
 steps), sequences.py (ids and sequences), splits.py, sampling.py, batches.py, prepare.py (the whole pipeline),
 synthetic.py + catalog.py + reviews_text.py (the bundled shop's generator).
 """
