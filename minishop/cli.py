@@ -72,6 +72,23 @@ def run_export(args):
     print(f"wrote {args.out}: {len(list(model.named_parameters()))} arrays, Linear weights as (out, in)")
 
 
+def add_report_command(subparsers):
+    """`minishop report RUN`: a PNG of a run's curves and its comparison with the baselines."""
+    report = subparsers.add_parser(
+        "report", help="a PNG of a run: loss and validation curves, the model against its baselines",
+        description="Draw a finished run's training loss, validation metrics and test comparison into one PNG "
+                    "(default RUN/report.png) and print where it is. Needs matplotlib (minishop[report]).")
+    report.add_argument("run", help="a run folder of train, train-lm or train-classifier")
+    report.add_argument("--out", help="the PNG to write (default: RUN/report.png)")
+    report.set_defaults(func=run_report)
+
+
+def run_report(args):
+    from minishop.report import write_report
+
+    print(f"report written to {write_report(args.run, args.out)}")
+
+
 def check_process_settings(args):
     """The settings every command shares, checked before anything runs: threads, processes, the backend."""
     if backend.environment_error():  # $MINISHOP_BACKEND named a backend that cannot start
@@ -109,6 +126,7 @@ def build_parser():
     add_recommender_commands(subparsers)
     add_text_commands(subparsers)
     add_export_command(subparsers)
+    add_report_command(subparsers)
     for command in subparsers.choices.values():  # `minishop train --threads 2` as well as `minishop --threads 2 train`
         command.add_argument("--threads", type=int, default=argparse.SUPPRESS, help=THREADS)
     for name in ("train", "train-lm", "train-classifier"):
