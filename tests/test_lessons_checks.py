@@ -486,3 +486,18 @@ def test_lesson04_checks_reject_assignment_for_accumulation_and_squared_norms():
     _rejects(lesson04.check_cosine, lambda a, b: float(np.dot(a, b) / np.linalg.norm(a)))  # one norm only
     assert lesson04.check_quiz(dict(lesson04.QUIZ))
     _rejects(lesson04.check_quiz, {**lesson04.QUIZ, "2": "a"})
+
+
+# ------------------------------------------------------------------------------ every check has a wrong answer
+
+
+@pytest.mark.parametrize("module", [lesson01, lesson02, lesson03, lesson04, lesson05, lesson06],
+                         ids=lambda m: m.__name__.split(".")[-1])
+def test_every_check_of_lessons_01_to_06_is_fed_a_wrong_answer_here(module):
+    """Each check_* function of the lesson's module appears in a `_rejects(...)` line of this file."""
+    lines = [line for line in pathlib.Path(__file__).read_text(encoding="utf-8").splitlines() if "_rejects(" in line]
+    short = module.__name__.split(".")[-1]
+    checks_of_lesson = [name for name, value in vars(module).items()
+                        if name.startswith("check_") and getattr(value, "__module__", None) == module.__name__]
+    missing = [name for name in checks_of_lesson if not any(f"{short}.{name}" in line for line in lines)]
+    assert checks_of_lesson and not missing, f"{short}: no wrong-answer test for {missing}"
