@@ -443,5 +443,6 @@ check_quiz(answers)
 # - Leave-one-out never trains on the test event but trains on other users' future; a temporal split avoids
 #   that at the cost of cold-start users. Say which one you use.
 # - Negatives are items the user never touched; batches are left-padded.
+# - **Yours from now on:** `pad_left` (the padded batch above already ran it, if it passed).
 #
 # **Next:** lesson 3 turns text into tokens — and items into tokens of their own.

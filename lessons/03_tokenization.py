@@ -349,5 +349,6 @@ check_quiz(answers)
 # - A fast trainer deduplicates chunks and updates pair counts incrementally; it learns the same merges.
 # - More merges mean fewer tokens per text, with diminishing returns and a bigger embedding table.
 # - Special tokens live outside the merges; `ItemVocab` makes items tokens with `<pad>` = 0, `<unk>`, `<mask>`.
+# - **Yours from now on:** `count_pairs` and `merge_pair` — the BPE loop of section 3 ran them.
 #
 # **Next:** lesson 4 turns these ids into vectors — embeddings.

@@ -373,3 +373,15 @@ check_quiz(answers)
 # 2. With `window = 10` instead of 2, would the chargers move closer to their phones? Try it.
 # 3. The dot product rewards long vectors. Which items would you expect to have the longest vectors
 #    after training, and what does that mean for a recommender that scores by dot product?
+#
+# ## Summary
+# - An embedding is a table $E$ of learned vectors; a lookup `E[ids]` equals `onehot(ids) @ E`, computed
+#   by indexing instead of a product.
+# - Its gradient is a scatter-add: each row collects the output gradients of every position that looked it
+#   up, repeated ids adding up.
+# - Cosine similarity compares directions; item2vec's vectors put items browsed together close, mostly
+#   substitutes, and a PCA shows departments without being told them.
+# - **Yours from now on:** `one_hot`, `embedding_backward` and `cosine` — the neighbours of section 4 used
+#   your cosine.
+#
+# **Next:** lesson 5 lets these vectors look at each other — self-attention.
