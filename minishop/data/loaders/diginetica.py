@@ -18,7 +18,7 @@ NEEDED = ("sessionId", "userId", "itemId", "timeframe", "eventdate")
 def load_diginetica(path, errors="raise", encoding="utf-8"):
     """train-item-views.csv at `path` as a LoadResult of "view" interactions (no item metadata)."""
     lines = Lines(path, "load diginetica", errors, encoding)
-    table = read_delimited(lines, delimiter=";")
+    table = read_delimited(lines)  # ";" in the releases; sniffed from the header, so a comma export reads too
     name = {ours: table.header[i] for ours, i in require_columns(lines, table.header, NEEDED).items()}
     raw = table.frame
     session, item, millis = (whole_numbers(raw[name[c]]) for c in ("sessionId", "itemId", "timeframe"))
