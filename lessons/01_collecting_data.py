@@ -52,6 +52,14 @@ for path in sorted(SHOP.iterdir()):
     print(f"{path.name:18s} {path.stat().st_size / 1024:8.0f} KiB")
 
 # %% [markdown]
+# **How the exercises work (in every lesson).** An exercise is a cell where you replace `None` with your
+# code, followed by a check cell. Until you write something the check says "not attempted yet" and gives a
+# first hint; a wrong answer says what is wrong; a right one says "Correct!" and earns the exercise's
+# points. `hint("mean_rating", 2)` shows the next hint of an exercise, and so on — the full answers are
+# only in `solutions/`. From lesson 2 on, a function of yours that passes its check is saved, and later
+# cells and lessons run **your** code instead of the library's (they say which); lesson 13 trains a
+# recommender built from your pieces. Each lesson ends with a short quiz.
+#
 # ## 1. The catalogue: `products.csv`
 #
 # One row per product. The catalogue says what an item **is** — its title, category path, brand, price and a
