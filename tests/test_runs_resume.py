@@ -109,3 +109,19 @@ def test_overwrite_replaces_the_run(tmp_path):
     assert main(["train", "--out", folder, "--overwrite", *one_epoch, "--seed", "3"]) == 0
     assert json.load(open(os.path.join(folder, "config.json")))["seed"] == 3
     assert load_checkpoint(os.path.join(folder, "best.ckpt"), load_recommender(folder)[0])["epoch"] == 1
+
+
+def test_resume_on_changed_data_is_an_error_and_evaluate_notes_the_change(tmp_path, capsys):
+    data = tmp_path / "ratings.txt"
+    data.write_text("".join(f"{user} {item}\n" for user in range(1, 40) for item in range(user % 25 + 1, user % 25 + 6)))
+    folder = str(tmp_path / "run")
+    flags = ["--data", str(data), "--format", "sasrec", "--epochs", "1", "--d-model", "8", "--n-blocks", "1",
+             "--n-heads", "1", "--max-len", "5", "--quiet"]
+    assert main(["train", "--out", folder, *flags]) == 0
+    with open(data, "a") as file:
+        file.write("40 1\n40 2\n40 3\n")
+    capsys.readouterr()
+    assert main(["train", "--out", folder, "--resume"]) == 2
+    assert "the data differs from the run's" in capsys.readouterr().err
+    assert main(["evaluate", folder, "--no-baselines"]) == 0
+    assert f"note: {data} changed since training (data.json)" in capsys.readouterr().out

@@ -98,8 +98,14 @@ def check_folder(path, name):
 
 
 def load_data(run, path, data_format):
-    """The run's data (or another file), re-indexed by the run's items; prints what was left out."""
-    prepared, notes = runfiles.align(prepare_data(run.config, path, data_format), run.item_ids, run.titles)
+    """The run's data (or another file), re-indexed by the run's items; prints what was left out, and
+    whether the run's own data file changed since training."""
+    raw = prepare_data(run.config, path, data_format)
+    if path is None and os.path.exists(os.path.join(run.folder, runfiles.DATA)):
+        if runfiles.changed_since_training(run.folder, runfiles.fingerprint(run.config.data, run.config.format, raw)):
+            print(f"note: {run.config.data or 'the bundled shop'} changed since training ({runfiles.DATA}); "
+                  "its items are matched to the model by raw id")
+    prepared, notes = runfiles.align(raw, run.item_ids, run.titles)
     if runfiles.describe(notes):
         print(runfiles.describe(notes))
     return prepared, notes

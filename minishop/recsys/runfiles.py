@@ -58,10 +58,10 @@ def write_start(out_dir, config, prepared, data_path, resume):
     is the same as the run's, and write nothing)."""
     print_of = fingerprint(data_path, config["format"], prepared)
     if resume:
-        saved = runs.read_json(os.path.join(out_dir, DATA))
-        if [f["sha256"] for f in saved["files"]] != [f["sha256"] for f in print_of["files"]]:
-            raise ValueError(f"--resume {out_dir}: the data differs from the run's ({saved['path']}, "
-                             f"{os.path.join(out_dir, DATA)}); resume on the same data, or start a new run")
+        if changed_since_training(out_dir, print_of):
+            raise ValueError(f"--resume {out_dir}: the data differs from the run's ({print_of['path']}: its "
+                             f"sha256 is not the one in {os.path.join(out_dir, DATA)}); resume on the same data, "
+                             "or start a new run")
         return
     events = sequence_events(prepared)
     users = {str(prepared.user_ids[user]): {"items": items, "events": events[user]}
@@ -69,6 +69,12 @@ def write_start(out_dir, config, prepared, data_path, resume):
     items = {"ids": [str(raw) for raw in prepared.item_ids],
              "titles": {str(index): title for index, title in prepared.item_titles.items()}}
     runs.write_run(out_dir, config=config, items=items, users=users, data=print_of)
+
+
+def changed_since_training(folder, print_of):
+    """Whether the data fingerprinted as `print_of` differs from the run's data.json (its files' sha256)."""
+    saved = runs.read_json(os.path.join(folder, DATA))
+    return [f["sha256"] for f in saved["files"]] != [f["sha256"] for f in print_of["files"]]
 
 
 def read_items(folder):

@@ -198,6 +198,7 @@ def compare_with_baselines(model, split, ks=(5, 10, 20), seed=0, progress=False)
         "markov": MarkovRecommender().fit(split.train, split.n_items),
         "itemknn": ItemKNNRecommender().fit(split.train, split.n_items),
     }
+    ks = tuple(k for k in ks if k <= split.n_items) or (split.n_items,)  # a catalogue smaller than 20 items
     return {name: evaluate_all(recommender, split, stage="test", ks=ks, seed=seed, progress=progress)
             for name, recommender in recommenders.items()}
 
