@@ -146,9 +146,16 @@ def sort_chronologically(frame):
     np = backend.np
     users, _ = pd.factorize(frame["user"], sort=True)
     times = frame["timestamp"].to_numpy()
-    _, time_rank = np.unique(times.view(np.int64) if times.dtype.kind == "M" else times, return_inverse=True)
-    key = users.astype(np.int64) * (int(time_rank.max(initial=0)) + 1) + time_rank  # < n_rows ** 2: no overflow
-    return frame.iloc[np.argsort(key, kind="stable")]
+    times = times.view(np.int64) if times.dtype.kind == "M" else times.astype(np.int64)
+    if len(times) == 0:
+        return frame
+    ticks = times - times.min()
+    ticks //= max(1, int(np.gcd.reduce(ticks)))  # whole seconds stored in microseconds: count seconds
+    width = int(ticks.max()) + 1
+    if width * (int(users.max()) + 1) < 2 ** 62:  # one integer key (user, time): one sort
+        return frame.iloc[np.argsort(users * width + ticks, kind="stable")]
+    by_time = np.argsort(ticks, kind="stable")  # else two stable sorts: by time, then by user
+    return frame.iloc[by_time[np.argsort(users[by_time], kind="stable")]]
 
 
 def collapse_repeats(frame):
