@@ -43,15 +43,16 @@ def open_run_folder(out_dir, resume=False, overwrite=False, can_resume=True):
             raise FileNotFoundError(f"--resume {out_dir}: no run to continue there (no {LAST}); "
                                     "start a new run without --resume")
         return
+    if distributed.world().rank != 0:  # rank 0 alone checks and writes: the others would see its new files
+        return
     present = sorted(os.listdir(out_dir)) if os.path.isdir(out_dir) else []
     if present and not overwrite:
         shown = ", ".join(present[:5]) + (", ..." if len(present) > 5 else "")
         resume_hint = ", --resume to continue it" if can_resume else ""
         raise ValueError(f"--out {out_dir}: the folder is not empty ({shown}); pass --overwrite to replace "
                          f"the run there{resume_hint}, or choose another folder")
-    if distributed.world().rank == 0:
-        for name in set(present) & set(RUN_FILES):
-            os.remove(os.path.join(out_dir, name))
+    for name in set(present) & set(RUN_FILES):
+        os.remove(os.path.join(out_dir, name))
 
 
 @contextmanager
