@@ -56,8 +56,9 @@ def add_export_command(subparsers):
 def run_export(args):
     """Load the run's model (whichever task) and write it with minishop.export.export_torch."""
     from minishop import runs
-    from minishop.export import export_torch
+    from minishop.export import check_out_path, export_torch
 
+    check_out_path(args.out)
     folder, checkpoint = runs.run_paths(args.checkpoint)
     if os.path.exists(os.path.join(folder, "task.json")):
         from minishop.text.training import load_classifier, load_text_lm

@@ -97,6 +97,16 @@ def check_folder(path, name):
         raise FileNotFoundError(f"{name} {path}: no such run folder or checkpoint file")
 
 
+def check_writable(path, name):
+    """A file to write: not a folder, and in a folder that exists (checked before any work is done)."""
+    if path is None:
+        return
+    if os.path.isdir(path):
+        raise ValueError(f"{name} {path}: is a folder, expected a file name")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise FileNotFoundError(f"{name} {path}: the folder {os.path.dirname(os.path.abspath(path))} does not exist")
+
+
 def load_data(run, path, data_format):
     """The run's data (or another file), re-indexed by the run's items; prints what was left out, and
     whether the run's own data file changed since training."""
@@ -114,6 +124,7 @@ def load_data(run, path, data_format):
 def run_evaluate(args):
     """Test (or validation) metrics of the model, and of the baselines fitted on the same data."""
     check_folder(args.checkpoint, "checkpoint")
+    check_writable(args.json_out, "--json")
     run = TrainedRecommender(args.checkpoint, args.device)
     prepared, notes = load_data(run, args.data, args.format)
     if args.baselines and args.stage == "test":
@@ -137,6 +148,7 @@ def run_recommend(args):
         raise ValueError(f"--reasons {args.reasons}: expected 0 or more")
     if args.out and not args.users:
         raise ValueError("--out: goes with --users FILE (batch recommendations)")
+    check_writable(args.out, "--out")
     check_folder(args.checkpoint, "checkpoint")
     users = read_user_file(args.users) if args.users else [args.user]
     run = TrainedRecommender(args.checkpoint, args.device)
