@@ -6,9 +6,13 @@
 
     minishop train-lm --out runs/lm && minishop generate runs/lm --prompt "category: home > heaters |"
     minishop train-classifier --out runs/reviews && minishop classify runs/reviews "Great kettle."
+    minishop report runs/shop                      # runs/shop/report.png (minishop.report)
+    minishop export runs/shop --to torch --out shop.safetensors   # (minishop.export)
 
 The parser is built from the two task packages: minishop.recsys.cli adds the recommender's commands,
-minishop.text.cli the language tasks'. Each subcommand is a small function taking the parsed arguments.
+minishop.text.cli the language tasks'; export and report, which take a run of any task, are here. Each
+subcommand is a small function taking the parsed arguments. A user's mistake ends in a message and exit
+code 2, never a traceback: every argument is checked before data is read.
 """
 
 import argparse
