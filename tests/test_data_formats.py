@@ -202,8 +202,13 @@ def test_train_reads_any_file_from_the_command_line(tmp_path, capsys):
     base = ["train", "--data", path, "--format", "csv", "--columns", "user=visitor,item=sku,timestamp=when"] + tiny
     assert main(base) == 2
     assert re.search(r"events.csv, line 362, column 'when'", capsys.readouterr().err)
-    assert main(base + ["--errors", "skip", "--min-user-count", "4", "--encoding", "latin-1"]) == 0
+    run = str(tmp_path / "run")
+    assert main(base + ["--errors", "skip", "--min-user-count", "4", "--encoding", "latin-1", "--out", run]) == 0
     assert "malformed when" not in capsys.readouterr().err
+    assert main(["evaluate", run, "--no-baselines"]) == 0  # the run's own data, read with its settings
+    again = ["evaluate", run, "--data", path, "--format", "csv", "--columns", "user=visitor,item=sku,timestamp=when"]
+    assert main(again + ["--errors", "raise"]) == 2  # another file, read with other settings
+    assert re.search(r"events.csv, line 362, column 'when'", capsys.readouterr().err)
     assert main(["train", "--data", str(tmp_path), "--format", "csv"] + tiny) == 2
     assert "is a folder, expected a file" in capsys.readouterr().err
 

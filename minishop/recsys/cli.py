@@ -14,6 +14,7 @@ import csv
 import json
 import os
 import sys
+from dataclasses import replace
 
 from minishop import runs
 from minishop.config import add_config_flags, config_from_args
@@ -47,6 +48,7 @@ def add_recommender_commands(subparsers):
     evaluate.add_argument("--data", help="evaluate on another file than the one it was trained on (items are "
                                          "matched by raw id; unknown ones are counted and left out)")
     evaluate.add_argument("--format", help="format of --data")
+    add_reading_flags(evaluate)
     evaluate.add_argument("--stage", choices=["test", "valid"], default="test", help="held-out items (default test)")
     evaluate.add_argument("--no-baselines", dest="baselines", action="store_false", help="only the model")
     evaluate.add_argument("--json", dest="json_out", help="also write the results to this JSON file")
@@ -69,8 +71,24 @@ def add_recommender_commands(subparsers):
     recommend.add_argument("--data", help="read the users' histories from another file (default: the histories "
                                           "saved with the run)")
     recommend.add_argument("--format", help="format of --data")
+    add_reading_flags(recommend)
     recommend.add_argument("--device", choices=["numpy", "cupy"], default="numpy", help="numpy (default) or cupy")
     recommend.set_defaults(func=run_recommend)
+
+
+def add_reading_flags(parser):
+    """--columns, --errors and --encoding for reading --data (default: the run's own settings)."""
+    parser.add_argument("--columns", help="csv/tsv/parquet --data: its columns, as user=visitorid,item=itemid,"
+                                          "timestamp=ts (default: the run's)")
+    parser.add_argument("--errors", choices=("raise", "skip"), help="malformed rows of --data: stop naming file, "
+                                                                    "line and column, or skip and count them "
+                                                                    "(default: the run's)")
+    parser.add_argument("--encoding", help="text encoding of --data (default: the run's)")
+
+
+def reading_settings(args):
+    """The data-reading flags typed, as RecommenderConfig fields."""
+    return {name: getattr(args, name) for name in ("columns", "errors", "encoding") if getattr(args, name, None)}
 
 
 def run_train(args):
@@ -107,10 +125,10 @@ def check_writable(path, name):
         raise FileNotFoundError(f"{name} {path}: the folder {os.path.dirname(os.path.abspath(path))} does not exist")
 
 
-def load_data(run, path, data_format):
-    """The run's data (or another file), re-indexed by the run's items; prints what was left out, and
-    whether the run's own data file changed since training."""
-    raw = prepare_data(run.config, path, data_format)
+def load_data(run, path, data_format, reading=None):
+    """The run's data (or another file, read with `reading`: columns, errors, encoding), re-indexed by the
+    run's items; prints what was left out, and whether the run's own data file changed since training."""
+    raw = prepare_data(replace(run.config, **(reading or {})), path, data_format)
     if path is None and os.path.exists(os.path.join(run.folder, runfiles.DATA)):
         if runfiles.changed_since_training(run.folder, runfiles.fingerprint(run.config.data, run.config.format, raw)):
             print(f"note: {run.config.data or 'the bundled shop'} changed since training ({runfiles.DATA}); "
@@ -126,7 +144,7 @@ def run_evaluate(args):
     check_folder(args.checkpoint, "checkpoint")
     check_writable(args.json_out, "--json")
     run = TrainedRecommender(args.checkpoint, args.device)
-    prepared, notes = load_data(run, args.data, args.format)
+    prepared, notes = load_data(run, args.data, args.format, reading_settings(args))
     if args.baselines and args.stage == "test":
         results = compare_with_baselines(run.model, prepared.split, seed=run.config.seed)
     else:
@@ -152,7 +170,8 @@ def run_recommend(args):
     check_folder(args.checkpoint, "checkpoint")
     users = read_user_file(args.users) if args.users else [args.user]
     run = TrainedRecommender(args.checkpoint, args.device)
-    history_of = saved_histories(run) if args.data is None else data_histories(run, args.data, args.format)
+    history_of = saved_histories(run) if args.data is None else data_histories(run, args.data, args.format,
+                                                                                    reading_settings(args))
     if args.users is None:
         indices, events = history_of(args.user)
         answer = run.answer(indices, events, [], args.k, args.reasons)
@@ -193,9 +212,9 @@ def saved_histories(run):
     return history_of
 
 
-def data_histories(run, path, data_format):
+def data_histories(run, path, data_format, reading=None):
     """history_of(user) -> (item indices, events) from another file, aligned to the run's items."""
-    prepared, _ = load_data(run, path, data_format)
+    prepared, _ = load_data(run, path, data_format, reading)
 
     def history_of(user):
         index = user_index(prepared, user)
