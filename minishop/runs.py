@@ -55,6 +55,12 @@ def open_run_folder(out_dir, resume=False, overwrite=False, can_resume=True):
         os.remove(os.path.join(out_dir, name))
 
 
+def saved_config(out_dir):
+    """The settings of the run in out_dir (its config.json, written when it started): what --resume restores."""
+    open_run_folder(out_dir, resume=True)  # a clear error when there is no run to continue
+    return read_json(os.path.join(out_dir, CONFIG))
+
+
 @contextmanager
 def building(out_dir):
     """Run the body; if it fails, delete what it wrote in out_dir, unless a last.ckpt makes it resumable.

@@ -7,11 +7,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from minishop.checkpoint import load_checkpoint
 from minishop.cli import main
+from minishop.eval import text_metrics
 from minishop.recsys.training import load_recommender
 
 # Small batches make many steps per epoch, so the kill lands inside an epoch; four epochs of a tiny model.
@@ -48,9 +50,12 @@ def test_a_run_killed_mid_epoch_resumes_with_resume_alone_to_identical_results(t
     assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed: make it longer"
     assert 2 <= epochs_logged(killed) < 4 and not os.path.exists(os.path.join(killed, "results.json"))
     assert main(["evaluate", killed]) == 2  # an unfinished run does not pass for a finished one
+    before = open(os.path.join(killed, "metrics.jsonl")).readlines()
 
     resumed = subprocess.run(train_command(killed, "--resume"), capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
+    after = open(os.path.join(killed, "metrics.jsonl")).readlines()
+    assert after[:len(before)] == before  # the epochs done before the kill were kept (timings too), not redone
 
     assert json.load(open(os.path.join(killed, "results.json"))) == json.load(open(os.path.join(straight, "results.json")))
     assert json.load(open(os.path.join(killed, "config.json"))) == json.load(open(os.path.join(straight, "config.json")))
@@ -125,3 +130,40 @@ def test_resume_on_changed_data_is_an_error_and_evaluate_notes_the_change(tmp_pa
     assert "the data differs from the run's" in capsys.readouterr().err
     assert main(["evaluate", folder, "--no-baselines"]) == 0
     assert f"note: {data} changed since training (data.json)" in capsys.readouterr().out
+
+
+REVIEWS = str(Path(__file__).parent / "fixtures" / "text" / "small_reviews.tsv")
+CLASSIFIER = ["train-classifier", "--data", REVIEWS, "--epochs", "4", "--vocab-size", "300", "--d-model", "16",
+              "--n-blocks", "1", "--n-heads", "2", "--max-len", "24", "--patience", "0", "--quiet"]
+
+
+def test_an_interrupted_text_run_resumes_with_resume_alone_to_the_same_results(tmp_path, monkeypatch, capsys):
+    straight, interrupted = str(tmp_path / "straight"), str(tmp_path / "interrupted")
+    assert main([*CLASSIFIER, "--out", straight]) == 0
+    calls = {"n": 0}
+    real_macro_f1 = text_metrics.macro_f1
+
+    def interrupted_at_the_third_validation(*args):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # as Ctrl-C during epoch 3: last.ckpt holds epoch 2
+        return real_macro_f1(*args)
+
+    monkeypatch.setattr(text_metrics, "macro_f1", interrupted_at_the_third_validation)
+    with pytest.raises(KeyboardInterrupt):
+        main([*CLASSIFIER, "--out", interrupted])
+    monkeypatch.setattr(text_metrics, "macro_f1", real_macro_f1)
+    assert epochs_logged(interrupted) == 2 and not os.path.exists(os.path.join(interrupted, "results.json"))
+
+    assert main(["train-classifier", "--out", interrupted, "--resume", "--epochs", "9"]) == 2
+    assert "--epochs 9 conflicts with the run's epochs = 4" in capsys.readouterr().err
+    before = open(os.path.join(interrupted, "metrics.jsonl")).readlines()
+    assert main(["train-classifier", "--out", interrupted, "--resume"]) == 0
+    assert open(os.path.join(interrupted, "metrics.jsonl")).readlines()[:2] == before  # kept, not redone
+    results = [json.load(open(os.path.join(folder, "results.json"))) for folder in (straight, interrupted)]
+    for result in results:
+        result.pop("training")  # wall times
+    assert results[0] == results[1]
+    logs = [[json.loads(line) for line in open(os.path.join(folder, "metrics.jsonl"))]
+            for folder in (straight, interrupted)]
+    assert without_timing(logs[0]) == without_timing(logs[1])

@@ -11,6 +11,7 @@
 
 import argparse
 
+from minishop import runs
 from minishop.config import add_config_flags, config_from_args
 from minishop.text import (ClassifierTaskConfig, LMTaskConfig, classify_texts, generate_text, load_classifier,
                            load_text_lm, train_description_lm, train_review_classifier)
@@ -24,6 +25,20 @@ def add_text_commands(subparsers):
     _add_classify(subparsers)
 
 
+def add_run_flags(parser):
+    """--overwrite and --resume, for a run folder that already holds a run."""
+    parser.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its last.ckpt, with its saved settings")
+
+
+def task_config(config_class, args):
+    """The settings typed (over the defaults and --config), or with --resume the run's config.json (a
+    typed setting that contradicts it is an error naming it)."""
+    saved = runs.saved_config(args.out) if args.resume else None
+    return config_from_args(config_class, args, saved=saved, source=f"{args.out}/config.json")
+
+
 # ---- the description LM --------------------------------------------------------------------------------
 
 def _add_train_lm(subparsers):
@@ -34,13 +49,13 @@ def _add_train_lm(subparsers):
                     "Settings: defaults < --config file < command-line options.")
     add_config_flags(parser, LMTaskConfig, skip=("norm_first",))  # TextLM is pre-LN only
     parser.add_argument("--out", default="runs/text-lm", help="run folder to write (default: runs/text-lm)")
-    parser.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    add_run_flags(parser)
     parser.set_defaults(func=run_train_lm)
 
 
 def run_train_lm(args):
     """Settings -> minishop.text.training.train_description_lm -> perplexities and samples."""
-    results = train_description_lm(args.out, config_from_args(LMTaskConfig, args), overwrite=args.overwrite)
+    results = train_description_lm(args.out, task_config(LMTaskConfig, args), args.overwrite, args.resume)
     print(f"validation perplexity on {results['data']['tokens_valid']:,} tokens of "
           f"{results['data']['products_valid']} held-out products:")
     for name in ("model", "bigram", "unigram"):
@@ -100,14 +115,14 @@ def _add_train_classifier(subparsers):
                     "Settings: defaults < --config file < command-line options.")
     add_config_flags(parser, ClassifierTaskConfig)
     parser.add_argument("--out", default="runs/classifier", help="run folder to write (default: runs/classifier)")
-    parser.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    add_run_flags(parser)
     parser.set_defaults(func=run_train_classifier)
 
 
 def run_train_classifier(args):
     """Settings -> minishop.text.training.train_review_classifier -> accuracy and macro-F1 of both models."""
-    results = train_review_classifier(args.out, config_from_args(ClassifierTaskConfig, args),
-                                      overwrite=args.overwrite)
+    results = train_review_classifier(args.out, task_config(ClassifierTaskConfig, args), args.overwrite,
+                                      args.resume)
     print(f"held-out test: {results['data']['test']} examples, classes {results['model']['classes']}")
     print(f"  {'':12s} {'accuracy':>9s} {'macro-F1':>9s}")
     for name, label in (("model", "transformer"), ("bow", "bag-of-words")):

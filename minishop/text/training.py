@@ -111,10 +111,11 @@ def evaluate_lm(model, sequences, pad_id, batch_size=32):
     return {"perplexity": text_metrics.perplexity(total, count), "loss": total / count}
 
 
-def train_description_lm(out_dir, config=None, overwrite=False):
+def train_description_lm(out_dir, config=None, overwrite=False, resume=False):
     """Train the LM on the catalog of config.shop (default: the bundled shop); write the run to `out_dir`.
 
-    A folder that is not empty is refused unless overwrite; a failed run leaves no files behind.
+    config.json is written first. A folder that is not empty is refused unless overwrite; resume continues
+    the run in out_dir from its last.ckpt; a run that fails before its first epoch leaves no files behind.
 
     Returns the results dict also saved as out_dir/results.json:
     {"model": {"perplexity", "loss"}, "unigram": {"perplexity"}, "bigram": {"perplexity", "lambda"},
@@ -124,12 +125,14 @@ def train_description_lm(out_dir, config=None, overwrite=False):
     if not config.norm_first:
         raise ValueError("LMTaskConfig.norm_first=False (--post-ln): the description LM is pre-LN only")
     check_ranges(config)
-    runs.open_run_folder(out_dir, overwrite=overwrite, can_resume=False)
+    runs.open_run_folder(out_dir, resume, overwrite)
     with runs.building(out_dir):
-        return _train_description_lm(out_dir, config)
+        if not resume:
+            runs.write_run(out_dir, config=asdict(config))
+        return _train_description_lm(out_dir, config, resume)
 
 
-def _train_description_lm(out_dir, config):
+def _train_description_lm(out_dir, config, resume):
     items = corpus.shop_products(config.shop)
     valid_products, train_products = corpus.split_indices(len(items), [config.valid_fraction], config.seed)
     train_texts = corpus.product_documents(items.iloc[np.sort(train_products)])
@@ -147,7 +150,7 @@ def _train_description_lm(out_dir, config):
                    config.dropout)
     run = train(model, _loss_batches(train_set.sequences, config.batch_size, pad_id),
                 lambda m, ids: m.loss(ids, pad_id), config.train_config(),
-                evaluate=lambda m: evaluate_lm(m, valid_set.sequences, pad_id), out_dir=out_dir)
+                evaluate=lambda m: evaluate_lm(m, valid_set.sequences, pad_id), out_dir=out_dir, resume=resume)
 
     unigram = text_metrics.UnigramLM(tokenizer.vocab_size).fit(train_set.sequences)
     bigram = text_metrics.best_bigram(train_set.sequences, valid_set.sequences, tokenizer.vocab_size)
@@ -309,17 +312,20 @@ def load_tokenizer(path):
     return WordVocab.load(path) if is_words else BPETokenizer.load(path)
 
 
-def train_review_classifier(out_dir, config=None, overwrite=False):
+def train_review_classifier(out_dir, config=None, overwrite=False, resume=False):
     """Train on config.data (a labelled TSV/CSV file) or, without it, on the shop's reviews; see train_classifier.
 
-    A folder that is not empty is refused unless overwrite; a failed run leaves no files behind.
+    config.json is written first. A folder that is not empty is refused unless overwrite; resume continues
+    the run in out_dir from its last.ckpt; a run that fails before its first epoch leaves no files behind.
     """
     config = config or ClassifierTaskConfig()
     check_ranges(config)
-    runs.open_run_folder(out_dir, overwrite=overwrite, can_resume=False)
+    runs.open_run_folder(out_dir, resume, overwrite)
     with runs.building(out_dir):
+        if not resume:
+            runs.write_run(out_dir, config=asdict(config))
         texts, labels, classes, notes = load_labelled_texts(config)
-        return train_classifier(texts, labels, classes, out_dir, config, notes)
+        return train_classifier(texts, labels, classes, out_dir, config, notes, resume=resume)
 
 
 def load_labelled_texts(config):
@@ -342,12 +348,13 @@ def load_labelled_texts(config):
     return reviews.texts, labels, classes, {"reviews_without_text": reviews.without_text}
 
 
-def train_classifier(texts, labels, class_names, out_dir, config=None, notes=None, progress=None):
+def train_classifier(texts, labels, class_names, out_dir, config=None, notes=None, progress=None, resume=False):
     """Train and compare the transformer and the bag-of-words model on (texts, integer labels).
 
     Writes out_dir/{best.ckpt, last.ckpt, metrics.jsonl, tokenizer.json, task.json, results.json} and
     returns the results dict; `notes` (a dict) is added to its "data" part. progress, when given,
-    replaces config.progress (kept for the callers that pass it apart from the config).
+    replaces config.progress (kept for the callers that pass it apart from the config). resume continues
+    from out_dir/last.ckpt.
     """
     config = config or ClassifierTaskConfig()
     config = config if progress is None else replace(config, progress=progress)
@@ -375,7 +382,7 @@ def train_classifier(texts, labels, class_names, out_dir, config=None, notes=Non
                 lambda rng: _batches(encoded["train"].sequences, labels[parts["train"]], config.batch_size, pad_id, rng,
                                      config.word_dropout, unk_id),
                 lambda m, b: m.loss(b.ids, b.padding, b.labels, config.label_smoothing),
-                config.train_config(), evaluate=evaluate, out_dir=out_dir)
+                config.train_config(), evaluate=evaluate, out_dir=out_dir, resume=resume)
 
     model_predicted = predict_proba(model, encoded["test"].sequences, pad_id).argmax(axis=1)
     bow = BagOfWordsClassifier(n_classes)
