@@ -16,6 +16,7 @@ float32 out) and Python scalars never promote arrays to float64.
 import math
 
 from minishop import arrays, backend
+from minishop.fused_cross_entropy import linear_cross_entropy  # noqa: F401  (the scores and softmax CE, fused)
 from minishop.tensor import Tensor, _as_bool_mask
 
 
