@@ -25,11 +25,13 @@ from minishop import arrays, backend
 from minishop.tensor import Tensor
 
 
-def linear_cross_entropy(hidden, weight, targets, reduction="mean", chunk_elements=1 << 22):
+def linear_cross_entropy(hidden, weight, targets, reduction="mean", chunk_elements=1 << 22, min_rows=128):
     """Cross-entropy of softmax(hidden @ weight.T) against integer targets: (N, D), (C, D), (N,) -> scalar.
 
     reduction: "mean" over the N rows (NaN when N = 0, as PyTorch) or "sum". chunk_elements: about how many
-    scores one block of rows holds (4M: 16 MB in float32). Same value and gradients as
+    scores one block of rows holds (4M: 16 MB in float32), but never fewer than min_rows rows: with a
+    catalogue of a million items a 4-row block would turn each matmul into a matrix-vector product that
+    reads the whole (C, D) table again for every 4 rows. Same value and gradients as
     `cross_entropy(hidden @ weight.T, targets, reduction=...)`, to float rounding.
     """
     hidden, weight, targets = _checked(hidden, weight, targets, reduction)
@@ -42,7 +44,8 @@ def linear_cross_entropy(hidden, weight, targets, reduction="mean", chunk_elemen
     dW = xp.zeros_like(W) if out.requires_grad and weight.requires_grad else None  # (C, D)
     W_target = xp.take(W, targets, axis=0)  # (N, D) the row of each target
     target_scores = float(arrays.sum_last_axis(H * W_target).sum())  # sum_n z_n[t_n]
-    log_sum_exps = _softmax_blocks(H, W, max(1, chunk_elements // max(1, n_classes)), dH, dW)
+    rows = max(min_rows, chunk_elements // max(1, n_classes))
+    log_sum_exps = _softmax_blocks(H, W, rows, dH, dW)
     out.data[...] = (log_sum_exps - target_scores) * scale
     if dH is not None:  # the one-hot part of dL/dz: -W[t] for each h ...
         dH -= W_target

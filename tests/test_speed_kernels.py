@@ -28,7 +28,8 @@ def _inputs(n_rows, width, n_classes, seed, dtype=np.float64):
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_linear_cross_entropy_matches_the_plain_reading(chunk_elements, reduction):
     hidden, weight, targets = _inputs(11, 6, 13, seed=0, dtype=np.float32)
-    fused = linear_cross_entropy(hidden, weight, targets, reduction=reduction, chunk_elements=chunk_elements)
+    fused = linear_cross_entropy(hidden, weight, targets, reduction=reduction, chunk_elements=chunk_elements,
+                                 min_rows=1)
     fused.backward()
     fused_grads = hidden.grad.copy(), weight.grad.copy()
     hidden.grad = weight.grad = None
@@ -45,8 +46,8 @@ def test_linear_cross_entropy_gradcheck_float64(chunk_elements):
     hidden, weight, targets = _inputs(5, 4, 9, seed=1)
     targets[1] = targets[3]  # a repeated target: its row of W gets two contributions
 
-    def loss(h, w):
-        return linear_cross_entropy(h, w, targets, chunk_elements=chunk_elements) * 3.0  # g != 1 reaches backward
+    def loss(h, w):  # times 3: a g != 1 reaches backward
+        return linear_cross_entropy(h, w, targets, chunk_elements=chunk_elements, min_rows=1) * 3.0
 
     assert gradcheck(loss, [hidden, weight]).passed
 
@@ -54,7 +55,7 @@ def test_linear_cross_entropy_gradcheck_float64(chunk_elements):
 def test_linear_cross_entropy_matches_pytorch_on_large_scores():
     hidden, weight, targets = _inputs(7, 5, 31, seed=2)
     hidden.data *= 30  # scores in the hundreds: only the max-shifted form survives exp()
-    loss = linear_cross_entropy(hidden, weight, targets, chunk_elements=31 * 3)
+    loss = linear_cross_entropy(hidden, weight, targets, chunk_elements=31 * 3, min_rows=1)
     loss.backward()
     h, w = (torch.tensor(t.data, requires_grad=True) for t in (hidden, weight))
     reference = torch.nn.functional.cross_entropy(h @ w.T, torch.tensor(targets))
