@@ -38,7 +38,7 @@ def test_csv_column_mapping_skip_counts_every_bad_row():
     assert report.dropped == {"malformed timestamp: expected unix time in milliseconds": 1,
                               "malformed itemid: expected a non-empty item id": 1,
                               "malformed <line>: expected 4 fields": 1}
-    assert frame["user"].tolist() == [257597, 992329, 111016, 483717, 972639]
+    assert frame["user"].tolist() == ["257597", "992329", "111016", "483717", "972639"]  # ids as written
     assert frame["event"].tolist() == ["view"] * 4 + ["addtocart"]
     assert frame["timestamp"].iloc[0] == pd.Timestamp(1433221332117, unit="ms")
 
@@ -111,6 +111,22 @@ def test_without_a_timestamp_the_row_order_is_the_time_order(tmp_path):
     assert any("row order is the time order" in note for note in result.report.notes)
 
 
+@pytest.mark.parametrize("format", ["csv", "tsv"])
+def test_ids_keep_their_spelling(tmp_path, format):
+    """007, 7 and 07 are three items (not the number 7 three times), and 007 reads as '007' whether or not
+    another row holds an id that is not a number; a time stamp column is still read as numbers."""
+    sep = "," if format == "csv" else "\t"
+    rows = [("u1", "007", 1), ("u1", "7", 2), ("u2", "07", 3)]
+    numeric = load(write(tmp_path / "a.txt", "user,item,timestamp\n".replace(",", sep)
+                         + "".join(f"{u}{sep}{i}{sep}{t}\n" for u, i, t in rows)), format=format).interactions
+    assert numeric["item"].tolist() == ["007", "7", "07"]
+    mixed = load(write(tmp_path / "b.txt", "user,item,timestamp\n".replace(",", sep)
+                       + "".join(f"{u}{sep}{i}{sep}{t}\n" for u, i, t in rows + [("u2", "P9", 4)])),
+                 format=format).interactions
+    assert mixed["item"].tolist() == ["007", "7", "07", "P9"]
+    assert numeric["timestamp"].tolist() == [pd.Timestamp(t, unit="s") for t in (1, 2, 3)]
+
+
 def test_diginetica_public_sample_snake_case_header():
     camel = load(fixture("diginetica_views.csv"), format="diginetica", errors="skip")
     snake = load(fixture("diginetica_sample.csv"), format="diginetica", errors="skip")
@@ -172,11 +188,11 @@ def test_recbole_inter_and_item():
     for path in (fixture("recbole/tiny.inter"), fixture("recbole")):  # the file or its folder
         result = load(path, format="recbole")
         frame = result.interactions
-        assert frame["user"].tolist() == [196, 186, 196, 22, 196] and frame["rating"].tolist() == [3, 3, 1, 1, 2]
+        assert frame["user"].tolist() == ["196", "186", "196", "22", "196"] and frame["rating"].tolist() == [3, 3, 1, 1, 2]
         assert frame["timestamp"].iloc[0] == pd.Timestamp(881250949, unit="s")
         items = result.items
-        assert dict(zip(items["item"], items["title"]))[302] == "L.A. Confidential"
-        assert dict(zip(items["item"], items["category"]))[51] == "Drama Romance"
+        assert dict(zip(items["item"], items["title"]))["302"] == "L.A. Confidential"
+        assert dict(zip(items["item"], items["category"]))["51"] == "Drama Romance"
     prepared = prepare(fixture("recbole"), format="recbole", min_user_count=0, min_item_count=0)
     assert prepared.n_users == 3 and set(prepared.item_titles.values()) >= {"Kolya", "Heavyweights"}
 

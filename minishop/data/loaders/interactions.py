@@ -115,7 +115,9 @@ def load_interactions(path, format="csv", errors="raise", encoding="utf-8", colu
     if format == "parquet":
         table = read_parquet(lines)
     else:
-        table = read_delimited(lines, delimiter=delimiter or DELIMITERS[format])
+        time_and_rating = lambda header: [name for ours, name in find_columns(lines.path, header, columns).items()  # noqa: E731
+                                          if ours in ("timestamp", "rating")]  # read as numbers; ids stay text
+        table = read_delimited(lines, delimiter=delimiter or DELIMITERS[format], numbers=time_and_rating)
     found = find_columns(lines.path, table.header, columns)
     table.frame = table.frame[list(dict.fromkeys(found.values()))]
     frame = to_interactions(table, found)

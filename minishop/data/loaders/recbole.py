@@ -59,7 +59,8 @@ def load_recbole(path, errors="raise", encoding="utf-8"):
     """The RecBole dataset at `path` (NAME.inter, or its folder) as a LoadResult; NAME.item as item metadata."""
     path = inter_file(str(path))
     lines = Lines(path, "load recbole", errors, encoding)
-    table = read_delimited(lines, delimiter="\t")
+    floats = lambda header: [name for name in header if name.endswith(":float")]  # noqa: E731 (a token is text)
+    table = read_delimited(lines, delimiter="\t", numbers=floats)
     found = find_columns(path, table.header)
     table.frame = table.frame[list(dict.fromkeys(found.values()))]
     frame = to_interactions(table, found)

@@ -23,7 +23,7 @@ def whole_numbers(column):
 def load_retailrocket(path, errors="raise", encoding="utf-8"):
     """RetailRocket events.csv at `path` as a LoadResult of view/add_to_cart/purchase interactions."""
     lines = Lines(path, "load retailrocket", errors, encoding)
-    table = read_delimited(lines, delimiter=",")
+    table = read_delimited(lines, delimiter=",", numbers=("timestamp", "visitorid", "itemid"))  # integers here
     name = {ours: table.header[i] for ours, i in require_columns(lines, table.header, NEEDED).items()}
     raw = table.frame
     millis, user, item = (whole_numbers(raw[name[c]]) for c in ("timestamp", "visitorid", "itemid"))

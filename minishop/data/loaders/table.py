@@ -1,8 +1,9 @@
 """Read a delimited text file (CSV, TSV, ...) or a Parquet file into a table, vectorised.
 
 pandas' C reader parses the whole file in one pass, which is what makes millions of rows load in seconds.
-A column of numbers is read as numbers (ten times faster than as strings: no Python object per field; an
-id written 007 is then the id 7); every other column as text (`text_column`).
+Every column is read as text, so an id keeps its spelling: 007, 07 and 7 are three ids, whatever the other
+rows hold. Only the columns a loader names in `numbers` (a time stamp, a rating: never an id) may be read
+as numbers, which is faster (no text object per field).
 
 What a line-by-line reader would notice is found afterwards, a column at a time. The newline and delimiter
 positions of the raw bytes give each row its line number and its number of fields (`_line_facts`), so a row
@@ -87,21 +88,24 @@ class Table:
                            got=pd.Series(self._fields).astype(str) + " fields")
 
 
-def read_delimited(lines, delimiter=None, needed=None, names=None):
+def read_delimited(lines, delimiter=None, needed=None, names=None, numbers=()):
     """Read the file of `lines` (a base.Lines) into a Table with pandas' C reader.
 
     delimiter=None sniffs it from the header line. needed: header names to keep (default all). Every column
     is split (a row with more fields than the header is a fault, not a row whose extra fields are ignored),
     and the others are let go before the caller parses anything. names: the column names of a file that
-    has no header line.
+    has no header line. numbers: the header names that are read as numbers when all their fields are
+    (or a function of the header returning them); every other column is text, ids included.
     """
     delimiter = delimiter or sniff_delimiter(first_line(lines))
     header = list(names) if names else lines.header(delimiter=delimiter)
+    numbers = set(numbers(header) if callable(numbers) else numbers)
+    as_text = [position for position, name in enumerate(header) if name not in numbers]
     try:
-        frame = _read(lines, delimiter, "strict", len(header), header_line=not names)
+        frame = _read(lines, delimiter, "strict", len(header), as_text, header_line=not names)
         undecodable = None
     except UnicodeDecodeError:  # read it again with U+FFFD for the bad bytes, and find the rows that have one
-        frame = _read(lines, delimiter, "replace", len(header), header_line=not names)
+        frame = _read(lines, delimiter, "replace", len(header), as_text, header_line=not names)
         undecodable = backend.np.zeros(len(frame), dtype=bool)
         for column in frame.columns:
             if not pd.api.types.is_numeric_dtype(frame[column]):
@@ -145,12 +149,14 @@ def first_line(lines):
         return handle.readline().decode(lines.encoding, errors="replace")
 
 
-def _read(lines, delimiter, encoding_errors, width, header_line=True):
-    """pandas' C reader: numbers as numbers, all else as text, nothing turned into NaN; every row cut or
-    padded to `width` fields (`Table.fail_wrong_widths` then finds the rows that were)."""
+def _read(lines, delimiter, encoding_errors, width, as_text, header_line=True):
+    """pandas' C reader: the columns at positions `as_text` as text, the others as numbers where they all
+    are, nothing turned into NaN; every row cut or padded to `width` fields (`Table.fail_wrong_widths` then
+    finds the rows that were)."""
     try:
         return pd.read_csv(lines.path, sep=delimiter, header=0 if header_line else None, names=list(range(width)),
-                           usecols=list(range(width)), index_col=False, keep_default_na=False, engine="c",
+                           usecols=list(range(width)), dtype=dict.fromkeys(as_text, str), index_col=False,
+                           keep_default_na=False, engine="c",
                            encoding=lines.encoding, encoding_errors=encoding_errors, compression="infer",
                            skip_blank_lines=True)
     except pd.errors.ParserError as error:
