@@ -42,7 +42,7 @@ import pandas as pd
 
 import minishop
 from minishop import data
-from minishop.data import registry as datasets
+from minishop.data import registry
 from checks import REPO_ROOT, hint
 from checks.lesson01 import check_mean_rating, check_quiz, check_status_counts
 
@@ -321,17 +321,17 @@ plt.show()
 #
 # The same loaders read public e-commerce datasets. `minishop.data.registry` is a registry that records, for
 # each one, where to get it, which `format` to pass to `data.load`, and its **license** — check it before you
-# use a dataset, and cite its authors. Nothing is downloaded unless you call `datasets.download(name)`
+# use a dataset, and cite its authors. Nothing is downloaded unless you call `registry.download(name)`
 # (we do not, in a lesson); some datasets need a login and must be fetched by hand.
 
 # %%
-registry = pd.DataFrame([{"name": d.name, "format": d.format, "manual download": d.manual,
-                          "license": d.license[:48]} for d in datasets.REGISTRY.values()])
-registry
+datasets_table = pd.DataFrame([{"name": d.name, "format": d.format, "manual download": d.manual,
+                                "license": d.license[:48]} for d in registry.REGISTRY.values()])
+datasets_table
 
 # %%
-print(datasets.info("amazon-games").description)
-# path = datasets.download("amazon-games")             # ~5 MB, into ~/.cache/minishop (not run here)
+print(registry.info("amazon-games").description)
+# path = registry.download("amazon-games")             # ~5 MB, into ~/.cache/minishop (not run here)
 # prepared = data.prepare(path, format="sasrec")
 
 # %%

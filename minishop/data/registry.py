@@ -1,9 +1,9 @@
 """A registry of public e-commerce datasets: where to get them, what they are, under which license.
 
-    from minishop import datasets
-    print(datasets.describe())                   # the table of datasets
-    path = datasets.download("amazon-games")     # into the cache (~/.cache/minishop), with a progress bar
-    prepared = minishop.data.prepare(path, format=datasets.info("amazon-games").format)
+    from minishop.data import registry
+    print(registry.describe())                   # the table of datasets
+    path = registry.download("amazon-games")     # into the cache (~/.cache/minishop), with a progress bar
+    prepared = minishop.data.prepare(path, format=registry.info("amazon-games").format)
 
 Nothing is downloaded unless you ask. A file already in the cache is used as is. When a checksum is known, a
 download is verified against it. Datasets behind a login (Kaggle, CodaLab) cannot be fetched automatically:
@@ -79,7 +79,7 @@ def describe():
     """A readable table of the registry."""
     lines = []
     for d in REGISTRY.values():
-        how = "manual download" if d.manual else "datasets.download()"
+        how = "manual download" if d.manual else "registry.download()"
         lines.append(f"{d.name:32s} format={d.format:14s} {how}\n    {d.description}\n    url: {d.url}\n"
                      f"    license: {d.license}" + (f"\n    sha256: {d.sha256}" if d.sha256 else ""))
     return "\n".join(lines)
