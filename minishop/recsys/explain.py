@@ -1,23 +1,30 @@
 """Recommendations with a reason: "because you bought / added to cart / viewed ...".
 
 The trained model reads a shopper's whole history and scores every item; the top K unseen items are the
-recommendations. The reason comes from the last attention layer: the newest position's attention weights
-over the history say which past purchases the model leaned on most for this prediction. Attention is a
-hint about what the model looked at, not a proof of why it decided (Jain & Wallace 2019); we say
-"because you viewed ..." in that spirit, naming the event the shopper really had with each cited item
-(bench/faithfulness.py measures how much the cited items move the score).
+recommendations. Two ways to say which past items they rest on:
+
+- occlusion (explain_by_occlusion): remove each distinct history item in turn and cite the ones whose
+  removal lowers the recommended items' scores the most. An intervention on the model's input: this is
+  what `minishop recommend` and minishop.load_run (recsys/inference.py) cite, with the drop.
+- attention (explain): the newest position's weights in the last attention layer. A hint about what the
+  model looked at, not a proof of why it decided (Jain & Wallace 2019); recommend_for_user and the
+  lessons use it, and lesson 12 discusses the gap between the two.
+
+Either way the reason names the event the shopper really had with each cited item. faithfulness() checks
+the citations against removing as many random items, measured on recommended items the citations were
+NOT chosen on (bench/faithfulness.py prints it for both methods).
 
     model, config = load_recommender("runs/shop")
-    for line in format_recommendations(recommend_for_user(model, prepared, user="u00042", k=10)):
+    for line in format_recommendations(recommend_for_user(model, prepared, user="U00042", k=10), prepared):
         print(line)
 """
 
 from dataclasses import dataclass
 
-VERBS = {"purchase": "bought", "add_to_cart": "added to cart", "view": "viewed"}  # else: "interacted with"
-
 from minishop import backend
 from minishop.recsys.runfiles import sequence_events
+
+VERBS = {"purchase": "bought", "add_to_cart": "added to cart", "view": "viewed"}  # else: "interacted with"
 
 
 @dataclass
@@ -78,27 +85,52 @@ def explain_by_occlusion(model, history, targets, n_reasons=3):
     return [(item, drop) for item, drop in ranked if drop > 0][:n_reasons]
 
 
-CITERS = {"attention": lambda model, window, recommended, n: explain(model, window, n),
-          "occlusion": lambda model, window, recommended, n: explain_by_occlusion(model, window, [recommended], n)}
+CITERS = {"attention": lambda model, window, targets, n: explain(model, window, n),
+          "occlusion": lambda model, window, targets, n: explain_by_occlusion(model, window, targets, n)}
 
 
-def faithfulness(model, histories, n_reasons=3, seed=0, method="occlusion"):
-    """Do the cited items matter? For each history: the drop in the top recommendation's score when the
-    cited items (by `method`: "occlusion" or "attention") are removed from the window the model reads,
-    against removing as many random other items.
+def faithfulness(model, histories, n_reasons=3, seed=0, method="occlusion", k=10):
+    """Do the cited items matter for recommendations they were NOT chosen on? Means over histories of
+    drops_per_user: "cited_drop", "random_drop", "cited_larger" (share of histories where the cited drop is
+    the larger), the same three on the targets the citations were chosen on ("chosen_on_cited_drop", ...),
+    and "users" (the histories measured)."""
+    np = backend.np
+    drops = drops_per_user(model, histories, n_reasons, seed, method, k)  # (users, 2, 2)
+    if not len(drops):
+        return {"cited_drop": float("nan"), "random_drop": float("nan"), "cited_larger": float("nan"), "users": 0}
+    result = {"users": len(drops)}
+    for prefix, (cited, random) in (("", drops[:, 0].T), ("chosen_on_", drops[:, 1].T)):
+        result.update({prefix + "cited_drop": float(cited.mean()), prefix + "random_drop": float(random.mean()),
+                       prefix + "cited_larger": float(np.mean(cited > random))})
+    return result
 
-        drop(S) = s(r | h) - s(r | h without the positions in S)
 
-    Returns {"cited_drop", "random_drop"} (means over histories), "cited_larger" (share of histories where
-    the cited drop is the larger) and "users" (histories with an item left to remove at random).
+def drops_per_user(model, histories, n_reasons=3, seed=0, method="occlusion", k=10):
+    """Per history, the score drops when its cited items are removed together and when as many random other
+    positions are: a host array (users, 2, 2) = [measured on, chosen on] x [cited removed, random removed].
+
+    The top k recommendations after the history's last max_len items are split by rank: the odd ranks
+    (1, 3, 5, ...) are the targets the citations are CHOSEN on (method: "occlusion", "attention", or a
+    function (model, window, targets, n) -> [(item, weight)]), the even ranks (2, 4, ...) the targets they are
+    MEASURED on:
+
+        drop(S) = mean over the targets r of  s(r | h) - s(r | h without the positions in S)
+
+    On the choosing targets the occlusion result is true almost by construction: occlusion cites the items
+    whose single removal lowers exactly those scores most. On the held-out targets it is a real test: do the
+    reasons carry over to recommended items they were not picked for, as a reason line under a whole list
+    claims? A history is skipped when it has no cited item or too few other positions to draw from.
     """
     np = backend.np
     rng = np.random.default_rng(seed)
-    cited_drops, random_drops = [], []
+    cite = CITERS[method] if isinstance(method, str) else method
+    rows = []
     for history in histories:
         window = list(history)[-model.max_len:]
-        recommended = top_items(model, window, k=1)[0][0]
-        cited = {item for item, _ in CITERS[method](model, window, recommended, n_reasons)}
+        recommended = top_items(model, window, k=k)[0]
+        if len(recommended) < 2:
+            continue
+        cited = {item for item, _ in cite(model, window, recommended[0::2], n_reasons)}
         at_cited = [j for j, item in enumerate(window) if item in cited]
         others = [j for j, item in enumerate(window) if item not in cited]
         if not at_cited or len(others) < len(at_cited):
@@ -106,14 +138,10 @@ def faithfulness(model, histories, n_reasons=3, seed=0, method="occlusion"):
         drawn = set(rng.choice(others, size=len(at_cited), replace=False).tolist())
         variants = [window, [item for item in window if item not in cited],
                     [item for j, item in enumerate(window) if j not in drawn]]
-        scores = backend.to_numpy(model.score(variants)).astype(np.float64)  # (3, n_items + 1)
-        cited_drops.append(scores[0, recommended] - scores[1, recommended])
-        random_drops.append(scores[0, recommended] - scores[2, recommended])
-    if not cited_drops:
-        return {"cited_drop": float("nan"), "random_drop": float("nan"), "cited_larger": float("nan"), "users": 0}
-    cited_drops, random_drops = np.asarray(cited_drops), np.asarray(random_drops)
-    return {"cited_drop": float(cited_drops.mean()), "random_drop": float(random_drops.mean()),
-            "cited_larger": float((cited_drops > random_drops).mean()), "users": len(cited_drops)}
+        scores = backend.to_numpy(model.score(variants)).astype(np.float64)[:, recommended]  # (3, k)
+        drops = scores[0] - scores[1:]  # (2, k): cited removed, random removed
+        rows.append([drops[:, 1::2].mean(axis=1), drops[:, 0::2].mean(axis=1)])  # measured on, chosen on
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 2, 2)
 
 
 def user_index(prepared, user):
