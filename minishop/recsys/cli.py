@@ -238,9 +238,10 @@ def format_answer(run, user, indices, answer):
 
 
 def reason_line(answer):
-    """'viewed A (without it: score -0.41); added to cart B (-0.12)': the items the list rests on most."""
-    return "; ".join(f"{reason['verb']} {reason['title'] or reason['item']} (without it: score "
-                     f"-{reason['score_drop']:.3g})" for reason in answer["reasons"])
+    """'viewed A (score drops by 0.41 without it); added to cart B (score drops by 0.12 without it)': the
+    items the list rests on most, each with the mean drop of the recommended items' scores without it."""
+    return "; ".join(f"{reason['verb']} {reason['title'] or reason['item']} (score drops by "
+                     f"{reason['score_drop']:.2g} without it)" for reason in answer["reasons"])
 
 
 def write_csv(answers, out):
