@@ -8,11 +8,12 @@
     minishop train-classifier --out runs/reviews && minishop classify runs/reviews "Great kettle."
     minishop report runs/shop                      # runs/shop/report.png (minishop.report)
     minishop export runs/shop --to torch --out shop.safetensors   # (minishop.export)
+    minishop download amazon-games && minishop train --data amazon-games   # (minishop.data.registry)
 
 The parser is built from the two task packages: minishop.recsys.cli adds the recommender's commands,
-minishop.text.cli the language tasks'; export and report, which take a run of any task, are here. Each
-subcommand is a small function taking the parsed arguments. A user's mistake ends in a message and exit
-code 2, never a traceback: every argument is checked before data is read.
+minishop.text.cli the language tasks'; export and report, which take a run of any task, and download are
+here. Each subcommand is a small function taking the parsed arguments. A user's mistake ends in a message
+and exit code 2, never a traceback: every argument is checked before data is read.
 """
 
 import argparse
@@ -94,6 +95,30 @@ def run_report(args):
     print(f"report written to {write_report(args.run, args.out)}")
 
 
+def add_download_command(subparsers):
+    """`minishop download NAME`: a public data set of minishop.data.registry into the cache."""
+    from minishop.data import registry
+
+    download = subparsers.add_parser(
+        "download", help="download a public data set of the registry into the cache (then: train --data NAME)",
+        description="Download a data set of minishop.data.registry into the cache ($MINISHOP_CACHE, else "
+                    "~/.cache/minishop) and print its path; a file already there is kept. Without NAME: the "
+                    "table of data sets, their licenses and sources.")
+    download.add_argument("name", nargs="?", choices=sorted(registry.REGISTRY), help="the data set")
+    download.add_argument("--force", action="store_true", help="download again even if the file is in the cache")
+    download.set_defaults(func=run_download)
+
+
+def run_download(args):
+    from minishop.data import registry
+
+    if args.name is None:
+        print(registry.describe())
+        return
+    print(f"{args.name}: {registry.download(args.name, force=args.force)} (train on it: "
+          f"minishop train --data {args.name})")
+
+
 def check_process_settings(args):
     """The settings every command shares, checked before anything runs: threads, processes, the backend."""
     if backend.environment_error():  # $MINISHOP_BACKEND named a backend that cannot start
@@ -132,6 +157,7 @@ def build_parser():
     add_text_commands(subparsers)
     add_export_command(subparsers)
     add_report_command(subparsers)
+    add_download_command(subparsers)
     for command in subparsers.choices.values():  # `minishop train --threads 2` as well as `minishop --threads 2 train`
         command.add_argument("--threads", type=int, default=argparse.SUPPRESS, help=THREADS)
     for name in ("train", "train-lm", "train-classifier"):

@@ -85,6 +85,31 @@ def describe():
     return "\n".join(lines)
 
 
+def resolve(data, data_format=None):
+    """(path, format) to read for --data: a registry name becomes its file in the cache and its format;
+    an existing file or folder (or None, the bundled shop) is returned as given.
+
+    Never downloads: a registry data set that is not in the cache is a FileNotFoundError saying how to get
+    it (`minishop download NAME`, or by hand for the ones behind a login). A --format other than the data
+    set's own (or the default "shop") is a ValueError.
+    """
+    if data is None or os.path.exists(data) or data not in REGISTRY:
+        return data, data_format
+    dataset = REGISTRY[data]
+    if data_format not in (None, "shop", dataset.format):
+        raise ValueError(f"--format {data_format}: the registry data set {data} is a {dataset.format!r} file")
+    target = os.path.join(cache_dir(), dataset.filename)
+    if not os.path.exists(target):
+        how = _where_to_put(dataset, target)
+        if not dataset.manual:
+            how = f"run `minishop download {data}` on a machine with internet (or {how})"
+        raise FileNotFoundError(f"--data {data}: this registry data set is not in the cache yet; {how}")
+    if dataset.filename.endswith(".zip"):
+        raise ValueError(f"--data {data}: {target} is a zip archive ({dataset.description}); pass the exported "
+                         f"file instead: --data FILE.csv --format {dataset.format}")
+    return target, dataset.format
+
+
 def sha256_of(path, chunk=1 << 20):
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from minishop import runs
 from minishop.config import add_config_flags, config_from_args
+from minishop.data import registry
 from minishop.eval import evaluate_all, format_table
 from minishop.recsys import runfiles
 from minishop.recsys.explain import user_index
@@ -45,8 +46,9 @@ def add_recommender_commands(subparsers):
         "evaluate", help="test metrics of a trained model (and the baselines), both protocols",
         description="Evaluate a checkpoint (or a run folder's best.ckpt) on the test items of its data.")
     evaluate.add_argument("checkpoint", help="a run folder or a .ckpt file inside one")
-    evaluate.add_argument("--data", help="evaluate on another file than the one it was trained on (items are "
-                                         "matched by raw id; unknown ones are counted and left out)")
+    evaluate.add_argument("--data", help="evaluate on another file than the one it was trained on, or a downloaded "
+                                         "registry data set's name (items are matched by raw id; unknown ones "
+                                         "are counted and left out)")
     evaluate.add_argument("--format", help="format of --data")
     add_reading_flags(evaluate)
     evaluate.add_argument("--stage", choices=["test", "valid"], default="test", help="held-out items (default test)")
@@ -68,8 +70,8 @@ def add_recommender_commands(subparsers):
                                          "(user, rank, item, title, score, reason)")
     recommend.add_argument("-k", type=int, default=10, help="how many products (default 10)")
     recommend.add_argument("--reasons", type=int, default=3, help="how many past items to cite (default 3)")
-    recommend.add_argument("--data", help="read the users' histories from another file (default: the histories "
-                                          "saved with the run)")
+    recommend.add_argument("--data", help="read the users' histories from another file, or a downloaded registry "
+                                          "data set's name (default: the histories saved with the run)")
     recommend.add_argument("--format", help="format of --data")
     add_reading_flags(recommend)
     recommend.add_argument("--device", choices=["numpy", "cupy"], default="numpy", help="numpy (default) or cupy")
@@ -103,6 +105,7 @@ def run_train(args):
         runs.open_run_folder(args.out, resume=True)  # a clear error when there is no run to continue
         saved = saved_run_config(args.out)
     config = config_from_args(RecommenderConfig, args, saved=saved, source=f"{args.out}/config.json")
+    config = replace(config, **dict(zip(("data", "format"), registry.resolve(config.data, config.format))))
     train_recommender(config, out_dir=args.out, resume=args.resume, overwrite=args.overwrite)
     if args.out:
         print(f"run folder: {args.out} (config.json, best.ckpt, last.ckpt, metrics.jsonl, results.json, ...)")
@@ -143,6 +146,7 @@ def run_evaluate(args):
     """Test (or validation) metrics of the model, and of the baselines fitted on the same data."""
     check_folder(args.checkpoint, "checkpoint")
     check_writable(args.json_out, "--json")
+    args.data, args.format = registry.resolve(args.data, args.format)  # a registry name: its cached file
     run = TrainedRecommender(args.checkpoint, args.device)
     prepared, notes = load_data(run, args.data, args.format, reading_settings(args))
     if args.baselines and args.stage == "test":
@@ -169,6 +173,7 @@ def run_recommend(args):
     check_writable(args.out, "--out")
     check_folder(args.checkpoint, "checkpoint")
     users = read_user_file(args.users) if args.users else [args.user]
+    args.data, args.format = registry.resolve(args.data, args.format)  # a registry name: its cached file
     run = TrainedRecommender(args.checkpoint, args.device)
     history_of = saved_histories(run) if args.data is None else data_histories(run, args.data, args.format,
                                                                                     reading_settings(args))

@@ -40,7 +40,8 @@ class RecommenderConfig(ModelConfig):
     a minute on a laptop CPU.
     """
 
-    data: str = setting(None, "interactions file (default: the bundled shop)")
+    data: str = setting(None, "interactions file, or a downloaded registry data set's name (minishop download "
+                              "NAME; default: the bundled shop)")
     format: str = setting("shop", "data format of --data, as minishop.data.prepare reads it")
     columns: str = setting(None, "csv/tsv/parquet: the file's columns, as user=visitorid,item=itemid,timestamp=ts "
                                  "(default: the usual names are recognised)")
