@@ -190,17 +190,21 @@ def run(args):
     clock = time.perf_counter()
     test = evaluate_all(model, split, "test", ks=(10,), progress=False)
     test_seconds = time.perf_counter() - clock
+    return report(args, test, history, dict(
+        train_seconds=round(train_seconds, 1), clock=args.clock, train_wall_seconds=round(wall_seconds, 1),
+        load_average=round(os.getloadavg()[0], 2), data_seconds=round(data_seconds, 1),
+        test_seconds=round(test_seconds, 1), test_users_per_second=round(test["full"]["n_users"] / test_seconds, 1),
+        valid_passed_paper_seconds=None if passed_at is None else round(passed_at, 1), **{"best_valid_NDCG@10": best},
+        steps=steps, epochs=round(steps * args.batch_size / len(histories), 2)))
+
+
+def report(args, test, history, figures):
+    """results.json's shape: {"model": {"sampled": {...}, "full": {...}}, "train_seconds": ..., ...}."""
     keep = ("NDCG@10", "HR@10")
+    recipe = {k: getattr(args, k) for k in ("loss", "lr", "batch_size", "negatives", "popular_share",
+                                            "warmup_steps", "budget", "valid_users", "seed", "threads")}
     return {"model": {protocol: {k: test[protocol][k] for k in keep} for protocol in ("sampled", "full")},
-            "framework": args.framework, "train_seconds": round(train_seconds, 1), "clock": args.clock,
-            "train_wall_seconds": round(wall_seconds, 1), "load_average": round(os.getloadavg()[0], 2),
-            "data_seconds": round(data_seconds, 1), "test_seconds": round(test_seconds, 1),
-            "test_users_per_second": round(test["full"]["n_users"] / test_seconds, 1),
-            "valid_passed_paper_seconds": None if passed_at is None else round(passed_at, 1),
-            "best_valid_NDCG@10": best, "steps": steps, "epochs": round(steps * args.batch_size / len(histories), 2),
-            "recipe": {k: getattr(args, k) for k in ("loss", "lr", "batch_size", "negatives", "popular_share",
-                                                     "warmup_steps", "budget", "valid_users", "seed", "threads")},
-            "validation": history}
+            "framework": args.framework, **figures, "recipe": recipe, "validation": history}
 
 
 def main():
