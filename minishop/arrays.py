@@ -23,7 +23,7 @@ from minishop import backend
 def sum_last_axis(x):
     """x.sum(axis=-1, keepdims=True) for a float array: (..., D) -> (..., 1), computed as x @ ones.
 
-    A matrix-vector product runs this sum several times faster than NumPy's reduction over short rows.
+    A matrix-vector product runs this sum faster than NumPy's reduction over short rows (bench/README.md).
     """
     return x @ backend.xp().ones((x.shape[-1], 1), dtype=x.dtype)
 
@@ -144,9 +144,9 @@ def scatter_add_rows(n_rows, indices, values):
     """out = zeros((n_rows, ...)); np.add.at(out, indices, values): (N,), (N, ...) -> (n_rows, ...).
 
     out[indices[i]] += values[i] for every i, REPEATED indices summing: the backward of every gather
-    (embedding lookups, x[ids]). On NumPy `np.add.at` is 2-3x slower than sorting the indices and summing
-    each run of equal ones with `np.add.reduceat`; on CuPy the GPU's atomic adds (cupyx.scatter_add) are
-    the fast way. Indices must be in [0, n_rows).
+    (embedding lookups, x[ids]). On NumPy, sorting the indices and summing each run of equal ones with
+    `np.add.reduceat` beats `np.add.at` (bench/README.md); on CuPy the GPU's atomic adds
+    (cupyx.scatter_add) are the fast way. Indices must be in [0, n_rows).
     """
     xp = backend.xp()
     out = xp.zeros((n_rows,) + values.shape[1:], dtype=values.dtype)
