@@ -13,8 +13,9 @@ Histories: lengths 2 + a geometric number with mean length/6 (about 20% of the p
 Expected: the full softmax (fused kernel, minishop.fused_cross_entropy) costs O(N * C * D) per step,
 linear in the catalogue C and in the number N of real positions; the sampled softmax (--negatives
 shared negatives) costs O(N * K * D) for its loss, flat in C, plus the dense update of the item table,
-O(C * D) (its gradient, Adam's two moments), which dominates at a million items. Memory: the item table, its gradient and Adam's two moments are 4 copies of C * D floats (800 MB
-at 1M items), plus for the full softmax one block of scores (16 MB) and the fused kernel's (C, D) gradient.
+O(C * D) (its gradient, Adam's two moments), which dominates at a million items. Memory: the item
+table, its gradient and Adam's two moments are 4 copies of C * D floats (800 MB at 1M items), plus for
+the full softmax one block of scores and the fused kernel's (C, D) gradient.
 
 Each configuration runs alone in a fresh subprocess, which reports the median seconds per step (wall, and
 CPU seconds of the process: with one thread, what a quiet machine's wall clock would read) and its peak
