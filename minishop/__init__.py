@@ -5,16 +5,25 @@ The engine, read in this order:
   tensor.py      Tensor + reverse-mode autodiff: each op beside its local derivative; backward()
                  applies the chain rule from the loss to the inputs in reverse topological order
   functional.py  fused ops (softmax, layer_norm, cross_entropy, ...) with hand-derived gradients
+  fused_cross_entropy.py  the softmax over a large catalogue fused with its scores (F.linear_cross_entropy)
   gradcheck.py   checks every gradient against finite differences
   arrays.py      fast array kernels with no graph (BLAS sums, scatter-add), each beside its plain reading
   function.py    your own op: `Function`, forward and backward on plain arrays, checked with gradcheck
 
 Then the packages, each one idea: nn (layers, attention, transformer), optim, tokenizers, data, eval,
-recsys (the sequential recommender), text (language tasks); and train.py, the one training loop.
+recsys (the sequential recommender), text (language tasks). Around them, what a training run needs:
+  checkpoint.py  weights, optimizer state and config in one safetensors file, written atomically
+  train.py       the one training loop every task shares
+  distributed.py data-parallel training over processes (MPI between CPUs, NCCL between GPUs)
+  config.py      settings as dataclasses, and the command-line flags made from them
+  runs.py        run folders: config.json first, checkpoints as training goes, results.json last
+  export.py      a trained model's weights for PyTorch;  plots.py  a PNG of a run
+  cli.py         the `minishop` command
 
 `import minishop` is light and changes nothing global: the packages load on first use
 (`minishop.data.prepare` works after a bare `import minishop`), and the process-wide speed settings
 (`backend.set_num_threads`, `backend.tune_malloc`) are called by the command line and the training loop.
+The one exception is the environment: MINISHOP_BACKEND=cupy selects CuPy, and so imports it, at import.
 """
 
 import importlib
@@ -38,8 +47,8 @@ __version__ = "0.1.0"
 
 # Loaded on first access (as NumPy and PyTorch do), so `import minishop` does not pull in pandas & co.
 _SUBMODULES = (
-    "arrays", "nn", "optim", "tokenizers", "data", "eval", "recsys", "text",
-    "train", "runs", "checkpoint", "cli",
+    "arrays", "fused_cross_entropy", "nn", "optim", "tokenizers", "data", "eval", "recsys", "text",
+    "checkpoint", "train", "distributed", "config", "runs", "export", "plots", "cli",
 )
 
 

@@ -6,7 +6,7 @@
 
     minishop train-lm --out runs/lm && minishop generate runs/lm --prompt "category: home > heaters |"
     minishop train-classifier --out runs/reviews && minishop classify runs/reviews "Great kettle."
-    minishop report runs/shop                      # runs/shop/report.png (minishop.report)
+    minishop report runs/shop                      # runs/shop/report.png (minishop.plots)
     minishop export runs/shop --to torch --out shop.safetensors   # (minishop.export)
     minishop download amazon-games && minishop train --data amazon-games   # (minishop.data.registry)
 
@@ -90,7 +90,7 @@ def add_report_command(subparsers):
 
 
 def run_report(args):
-    from minishop.report import write_report
+    from minishop.plots import write_report
 
     print(f"report written to {write_report(args.run, args.out)}")
 

@@ -125,6 +125,10 @@ def test_import_minishop_is_light_and_packages_load_on_first_use():
             "minishop.data.prepare; print('pandas' in sys.modules); "
             "print(all(hasattr(minishop, n) for n in ['nn', 'optim', 'eval', 'tokenizers', 'recsys', 'text']))")
     assert run_python(code) == ["False", "False", "True", "True"]
+    late = ["config", "distributed", "export", "plots", "fused_cross_entropy", "runs", "checkpoint", "cli"]
+    code = ("import sys, minishop; print(any(m in sys.modules for m in ['pandas', 'mpi4py', 'matplotlib'])); "
+            f"print(all(hasattr(minishop, n) for n in {late!r}))")
+    assert run_python(code) == ["False", "True"]
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         minishop.nope
 

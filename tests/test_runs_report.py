@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from minishop.cli import main  # noqa: E402
-from minishop.report import plot_run  # noqa: E402
+from minishop.plots import plot_run  # noqa: E402
 
 HISTORY = [{"epoch": 1, "train_loss": 5.9, "valid_NDCG@10": 0.10, "valid_protocol": "full", "valid_n_users": 9},
            {"epoch": 2, "train_loss": 5.1, "valid_NDCG@10": 0.21, "valid_protocol": "full", "valid_n_users": 9},

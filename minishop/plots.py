@@ -1,7 +1,7 @@
 """A look at a run: one PNG with its training curve, its validation curve, and the model against its baselines.
 
     minishop report runs/shop                  # writes runs/shop/report.png and prints where it is
-    from minishop.report import plot_run       # in a notebook: plot_run("runs/shop") returns the figure
+    from minishop.plots import plot_run        # in a notebook: plot_run("runs/shop") returns the figure
 
 It reads only the run folder: metrics.jsonl (one record per epoch, from minishop.train) and results.json
 (the figures printed at the end of training). The comparison panel shows what each task compares:
