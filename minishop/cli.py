@@ -22,6 +22,7 @@ import sys
 
 import minishop
 from minishop import backend, distributed
+from minishop.config import resolved_device
 from minishop.recsys.cli import add_recommender_commands
 from minishop.text.cli import add_text_commands
 
@@ -36,7 +37,7 @@ def main(argv=None):
         backend.tune_malloc()  # keep freed arrays for reuse between training steps (opt-in: see its docstring)
         if getattr(args, "procs", 1) > 1:  # this same command as N MPI ranks, started by mpiexec
             return distributed.launch(args.procs, sys.argv[1:] if argv is None else argv)
-        distributed.init_from_launcher(getattr(args, "device", None))  # under mpiexec: join the other ranks
+        distributed.init_from_launcher(resolved_device(args))  # under mpiexec: NCCL between GPUs, else MPI
         return args.func(args) or 0
     except (ValueError, KeyError, OSError, RuntimeError) as error:  # OSError: a file; RuntimeError: no GPU, diverged
         message = error.args[0] if isinstance(error, KeyError) and error.args else error

@@ -19,9 +19,14 @@ the parsed arguments and cannot overwrite a value from the file.
 
 import argparse
 import json
+import os
 import re
-import tomllib
 from dataclasses import MISSING, dataclass, field, fields
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, as the package tomli (a dependency there)
+    import tomli as tomllib
 
 
 def setting(default, help, choices=None):
@@ -44,6 +49,16 @@ class ModelConfig:
     max_len: int = setting(50, "longest sequence read, in items or tokens (longer ones are cut, and counted)")
     dropout: float = setting(0.2, "dropout probability")
     norm_first: bool = setting(True, "post-LayerNorm blocks (the original transformer) instead of pre-LN")
+
+    TRAINING = {}  # a task's fixed training choices (optimizer, schedule, monitor, ...): not settings
+
+    def train_config(self):
+        """The minishop.train.TrainConfig of this task: each of its settings that this config has a field
+        of the same name for (epochs, lr, patience, ...), then the task's fixed choices in TRAINING."""
+        from minishop.train import TrainConfig
+
+        names = {config_field.name for config_field in fields(TrainConfig)} & {f.name for f in fields(self)}
+        return TrainConfig(**{name: getattr(self, name) for name in names}, **self.TRAINING)
 
 
 # Help for the settings several task configs share; a field's own help (setting(...)) takes precedence.
@@ -110,12 +125,21 @@ def add_config_flags(parser, config_class, skip=()):
                              "flags typed on the command line override it")
 
 
+def add_run_flags(parser):
+    """--overwrite and --resume, for a run folder (--out) that already holds a run."""
+    parser.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its last.ckpt, with its saved settings (--epochs "
+                             "and --patience may be raised when the learning rate has no cosine schedule)")
+
+
 def config_from_args(config_class, args, saved=None, source="config.json"):
     """config_class from its defaults, then args.config (a JSON or TOML file), then the flags typed; checked.
 
     With `saved` (the settings of a run being resumed, read from `source`), those replace the defaults,
     and a setting from the file or the flags that differs from them is an error naming it: a resumed run
-    continues the run that was started (only the settings in RESUMABLE may change).
+    continues the run that was started. Only the settings in RESUMABLE may change, and the length ones
+    (epochs, patience) only when the schedule does not depend on the number of epochs (not "cosine").
     """
     values = read_config_file(args.config, config_class) if getattr(args, "config", None) else {}
     names = {config_field.name for config_field in fields(config_class)}
@@ -124,17 +148,24 @@ def config_from_args(config_class, args, saved=None, source="config.json"):
         check_settings(saved, config_class, source)
         by_name = {config_field.name: config_field for config_field in fields(config_class)}
         for name, value in values.items():
-            if name not in RESUMABLE and value != saved.get(name, _default(by_name[name])):
+            if value == saved.get(name, _default(by_name[name])):
+                continue
+            if name not in RESUMABLE:
                 raise ValueError(f"--resume: {flag_name(by_name[name])} {value!r} conflicts with the run's "
                                  f"{name} = {saved.get(name)!r} ({source}); leave it out to continue the run "
                                  "as it was started, or start a new run with --overwrite")
+            if name in LENGTHS and config_class.TRAINING.get("schedule") == "cosine":
+                raise ValueError(f"--resume: {flag_name(by_name[name])} {value!r}: this task's learning rate "
+                                 f"follows a cosine over all {saved.get('epochs')} epochs ({source}), so more "
+                                 "epochs would change the steps already taken; start a new run with --overwrite")
         values = dict(saved, **values)
     config = config_class(**values)
     check_ranges(config)
     return config
 
 
-RESUMABLE = {"progress"}  # settings a resumed run may change: they do not change what it computes
+RESUMABLE = {"progress", "epochs", "patience"}  # settings a resumed run may change: they do not change the
+LENGTHS = {"epochs", "patience"}  # steps already taken (these two only when the schedule ignores the length)
 
 # The values each setting accepts: (lowest, highest, whether the lowest itself is allowed); None = no bound.
 RANGES = {
@@ -169,11 +200,21 @@ def read_config_file(path, config_class):
     """The settings in a JSON file (a .json name, or text starting with "{") or a TOML file, checked against
     config_class's fields.
 
-    A syntax error, an unknown key or a value of the wrong type names the file, the line and what was
-    expected.
+    A missing file, a syntax error, an unknown key or a value of the wrong type names the file (and --config),
+    the line and what was expected.
     """
-    with open(path, "rb") as file:
-        raw = file.read()
+    values, text = _read_values(path)
+    check_settings(values, config_class, f"--config {path}", text)
+    return values
+
+
+def _read_values(path):
+    """(the settings of the --config file at path as a dict, its text), unchecked; a clear error if unreadable."""
+    try:
+        with open(path, "rb") as file:
+            raw = file.read()
+    except OSError as error:
+        raise FileNotFoundError(f"--config {path}: {(error.strerror or str(error)).lower()}") from None
     try:
         is_json = str(path).endswith(".json") or raw.lstrip().startswith(b"{")
         values = json.loads(raw) if is_json else tomllib.loads(raw.decode("utf-8"))
@@ -183,8 +224,7 @@ def read_config_file(path, config_class):
         raise ValueError(f"--config {path}: not valid TOML: {error}") from None
     if not isinstance(values, dict):
         raise ValueError(f"--config {path}: expected an object of settings, found {type(values).__name__}")
-    check_settings(values, config_class, f"--config {path}", raw.decode("utf-8", errors="replace"))
-    return values
+    return values, raw.decode("utf-8", errors="replace")
 
 
 def check_settings(values, config_class, source, text=""):
@@ -219,3 +259,23 @@ def _line_of(name, text):
         if pattern.search(line):
             return f": line {number}"
     return ""
+
+
+def resolved_device(args):
+    """The device a command will run on, found as its config will find it: the --device typed, else the
+    --config file's, else (with --resume) the run's saved one, else the active backend ($MINISHOP_BACKEND).
+
+    The command line needs it before the config is built, to choose how the ranks of a distributed run
+    talk (NCCL between GPUs, MPI between CPUs).
+    """
+    from minishop import backend
+
+    device = getattr(args, "device", None)
+    if device is None and getattr(args, "config", None):
+        device = _read_values(args.config)[0].get("device")
+    if device is None and getattr(args, "resume", False) and getattr(args, "out", None):
+        saved = os.path.join(args.out, "config.json")
+        if os.path.exists(saved):
+            with open(saved, encoding="utf-8") as file:
+                device = json.load(file).get("device")
+    return device or backend.backend_name()

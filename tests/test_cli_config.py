@@ -112,3 +112,46 @@ def test_the_lm_refuses_post_ln_settings_it_cannot_honour(tmp_path):
     from minishop.text.training import train_description_lm
     with pytest.raises(ValueError, match="pre-LN only"):
         train_description_lm(str(tmp_path), LMTaskConfig(norm_first=False))
+
+
+def test_a_missing_config_file_names_the_flag(tmp_path, capsys):
+    missing = tmp_path / "nope.toml"
+    assert main(["train", "--config", str(missing)]) == 2
+    error = capsys.readouterr().err
+    assert f"--config {missing}: no such file or directory" in error and "Errno" not in error
+
+
+@pytest.mark.parametrize("typed, in_file, environment, expected", [
+    ([], "numpy", None, "numpy"),          # the file's device, with $MINISHOP_BACKEND unset
+    ([], "cupy", None, "cupy"),            # ... even one this machine has no GPU for: NCCL would be chosen
+    (["--device", "numpy"], "cupy", None, "numpy"),  # the flag typed wins over the file
+    ([], None, None, "numpy"),             # neither: the active backend
+])
+def test_the_device_is_resolved_as_the_config_resolves_it(typed, in_file, environment, expected, tmp_path,
+                                                          monkeypatch):
+    """The command line chooses how ranks talk (NCCL for cupy, MPI for numpy) from the device the training
+    will use: the --device typed, else the --config file's, else the active backend."""
+    from minishop import cli
+
+    monkeypatch.delenv("MINISHOP_BACKEND", raising=False)
+    argv = ["train", *typed]
+    if in_file:
+        (tmp_path / "settings.toml").write_text(f'device = "{in_file}"\n')
+        argv += ["--config", str(tmp_path / "settings.toml")]
+    args = build_parser().parse_args(argv)
+    assert cli.resolved_device(args) == expected
+    assert config_from_args(RecommenderConfig, args).device in (expected, None)  # the config agrees (None = active)
+    chosen = []
+
+    def stop_after_choosing(device):
+        chosen.append(device)
+        raise RuntimeError("stopped before training")
+
+    monkeypatch.setattr(cli.distributed, "init_from_launcher", stop_after_choosing)
+    assert main(argv) == 2 and chosen == [expected]
+
+
+def test_evaluate_and_recommend_default_to_the_active_backend():
+    parser = build_parser()
+    assert parser.parse_args(["evaluate", "runs/x"]).device is None  # None: leave the backend as it is
+    assert parser.parse_args(["recommend", "runs/x", "--user", "U1"]).device is None

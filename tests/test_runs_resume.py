@@ -1,6 +1,7 @@
 """Run folders you can rely on: a killed run resumes with --resume alone to the very same results; a run is
 never overwritten by accident; --resume needs a run; a failed run leaves nothing that looks finished."""
 
+import argparse
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import pytest
 
 from minishop.checkpoint import load_checkpoint
 from minishop.cli import main
+from minishop.config import add_config_flags
 from minishop.eval import text_metrics
 from minishop.recsys.training import load_recommender
 
@@ -156,7 +158,7 @@ def test_an_interrupted_text_run_resumes_with_resume_alone_to_the_same_results(t
     assert epochs_logged(interrupted) == 2 and not os.path.exists(os.path.join(interrupted, "results.json"))
 
     assert main(["train-classifier", "--out", interrupted, "--resume", "--epochs", "9"]) == 2
-    assert "--epochs 9 conflicts with the run's epochs = 4" in capsys.readouterr().err
+    assert "--epochs 9: this task's learning rate follows a cosine over all 4 epochs" in capsys.readouterr().err
     before = open(os.path.join(interrupted, "metrics.jsonl")).readlines()
     assert main(["train-classifier", "--out", interrupted, "--resume"]) == 0
     assert open(os.path.join(interrupted, "metrics.jsonl")).readlines()[:2] == before  # kept, not redone
@@ -167,3 +169,29 @@ def test_an_interrupted_text_run_resumes_with_resume_alone_to_the_same_results(t
     logs = [[json.loads(line) for line in open(os.path.join(folder, "metrics.jsonl"))]
             for folder in (straight, interrupted)]
     assert without_timing(logs[0]) == without_timing(logs[1])
+
+
+@pytest.mark.slow
+def test_resume_may_raise_the_epochs_when_the_schedule_is_constant(tmp_path, capsys):
+    folder = str(tmp_path / "shop")
+    assert main(["train", "--out", folder, *TINY[:1], "1", *TINY[2:]]) == 0
+    first = open(os.path.join(folder, "metrics.jsonl")).readlines()
+    assert main(["train", "--out", folder, "--resume", "--epochs", "2", "--patience", "2"]) == 0
+    after = open(os.path.join(folder, "metrics.jsonl")).readlines()
+    assert len(first) == 1 and len(after) == 2 and after[0] == first[0]  # epoch 1 kept, epoch 2 trained on
+    saved = json.load(open(os.path.join(folder, "config.json")))
+    assert (saved["epochs"], saved["patience"]) == (2, 2)  # a later --resume continues the longer run
+
+
+def test_resume_refuses_more_epochs_under_a_cosine_schedule(tmp_path):
+    from dataclasses import asdict
+
+    from minishop.config import config_from_args
+    from minishop.text.training import ClassifierTaskConfig
+
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser, ClassifierTaskConfig)
+    saved = asdict(ClassifierTaskConfig(epochs=4))
+    with pytest.raises(ValueError, match=r"--epochs 8: .* cosine over all 4 epochs .*config.json"):
+        config_from_args(ClassifierTaskConfig, parser.parse_args(["--epochs", "8"]), saved=saved)
+    assert config_from_args(ClassifierTaskConfig, parser.parse_args(["--quiet"]), saved=saved).epochs == 4

@@ -17,14 +17,13 @@ import sys
 from dataclasses import replace
 
 from minishop import runs
-from minishop.config import add_config_flags, config_from_args
+from minishop.config import HELP, add_config_flags, add_run_flags, config_from_args
 from minishop.data import registry
 from minishop.eval import evaluate_all, format_table
 from minishop.recsys import runfiles
 from minishop.recsys.explain import user_index
 from minishop.recsys.inference import TrainedRecommender
-from minishop.recsys.training import (RecommenderConfig, compare_with_baselines, prepare_data, saved_run_config,
-                                      train_recommender)
+from minishop.recsys.training import RecommenderConfig, compare_with_baselines, prepare_data, train_recommender
 
 
 def add_recommender_commands(subparsers):
@@ -37,9 +36,7 @@ def add_recommender_commands(subparsers):
     add_config_flags(train, RecommenderConfig)
     train.add_argument("--out", help="run folder: config.json, items.json, users.json, data.json, best.ckpt, "
                                      "last.ckpt, metrics.jsonl, results.json")
-    train.add_argument("--resume", action="store_true",
-                       help="continue the run in --out from its last.ckpt, with its saved settings")
-    train.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    add_run_flags(train)
     train.set_defaults(func=run_train)
 
     evaluate = subparsers.add_parser(
@@ -54,7 +51,7 @@ def add_recommender_commands(subparsers):
     evaluate.add_argument("--stage", choices=["test", "valid"], default="test", help="held-out items (default test)")
     evaluate.add_argument("--no-baselines", dest="baselines", action="store_false", help="only the model")
     evaluate.add_argument("--json", dest="json_out", help="also write the results to this JSON file")
-    evaluate.add_argument("--device", choices=["numpy", "cupy"], default="numpy", help="numpy (default) or cupy")
+    evaluate.add_argument("--device", choices=["numpy", "cupy"], help=DEVICE)
     evaluate.set_defaults(func=run_evaluate)
 
     recommend = subparsers.add_parser(
@@ -74,8 +71,11 @@ def add_recommender_commands(subparsers):
                                           "data set's name (default: the histories saved with the run)")
     recommend.add_argument("--format", help="format of --data")
     add_reading_flags(recommend)
-    recommend.add_argument("--device", choices=["numpy", "cupy"], default="numpy", help="numpy (default) or cupy")
+    recommend.add_argument("--device", choices=["numpy", "cupy"], help=DEVICE)
     recommend.set_defaults(func=run_recommend)
+
+
+DEVICE = HELP["device"]
 
 
 def add_reading_flags(parser):
@@ -100,10 +100,7 @@ def run_train(args):
     """
     if (args.resume or args.overwrite) and not args.out:
         raise ValueError(f"{'--resume' if args.resume else '--overwrite'} needs --out (the run folder)")
-    saved = None
-    if args.resume:
-        runs.open_run_folder(args.out, resume=True)  # a clear error when there is no run to continue
-        saved = saved_run_config(args.out)
+    saved = runs.saved_config(args.out) if args.resume else None  # a clear error when there is no run
     config = config_from_args(RecommenderConfig, args, saved=saved, source=f"{args.out}/config.json")
     config = replace(config, **dict(zip(("data", "format"), registry.resolve(config.data, config.format))))
     train_recommender(config, out_dir=args.out, resume=args.resume, overwrite=args.overwrite)

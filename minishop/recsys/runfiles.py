@@ -55,13 +55,14 @@ def sequence_events(prepared):
 
 def write_start(out_dir, config, prepared, data_path, resume):
     """Write config.json, items.json, users.json and data.json before training (on resume: check the data
-    is the same as the run's, and write nothing)."""
+    is the same as the run's, and write only config.json, which may have raised epochs or patience)."""
     print_of = fingerprint(data_path, config["format"], prepared)
     if resume:
         if changed_since_training(out_dir, print_of):
             raise ValueError(f"--resume {out_dir}: the data differs from the run's ({print_of['path']}: its "
                              f"sha256 is not the one in {os.path.join(out_dir, DATA)}); resume on the same data, "
                              "or start a new run")
+        runs.write_run(out_dir, config=config)
         return
     events = sequence_events(prepared)
     users = {str(prepared.user_ids[user]): {"items": items, "events": events[user]}

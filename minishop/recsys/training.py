@@ -29,7 +29,7 @@ from minishop.eval.protocols import PROTOCOLS
 from minishop.recsys import runfiles
 from minishop.recsys.objectives import LOSSES, make_batch
 from minishop.recsys.model import SequentialRecommender
-from minishop.train import TrainConfig, TrainResult, train
+from minishop.train import TrainResult, train
 
 
 @dataclass
@@ -69,19 +69,13 @@ class RecommenderConfig(ModelConfig):
     device: str = None
     progress: bool = True
 
+    TRAINING = {"optimizer": "adam", "betas": (0.9, 0.98), "monitor": "NDCG@10", "mode": "max"}  # train_config()
+
     @classmethod
     def from_dict(cls, values, source="config"):
         """Build a config from a dict, naming any unknown key (a typo in a config file fails loudly)."""
         check_settings(values, cls, source)
         return cls(**values)
-
-    def train_config(self):
-        """The settings minishop.train.train() reads."""
-        return TrainConfig(epochs=self.epochs, lr=self.lr, optimizer="adam", betas=(0.9, 0.98),
-                           weight_decay=self.weight_decay, warmup_steps=self.warmup_steps,
-                           clip_grad_norm=self.clip_grad_norm, eval_every=self.eval_every, monitor="NDCG@10",
-                           mode="max", patience=self.patience, average_from=self.average_from, seed=self.seed,
-                           progress=self.progress)
 
 
 def prepare_data(config, path=None, data_format=None):
@@ -130,11 +124,6 @@ def train_recommender(config, out_dir=None, resume=False, overwrite=False, log=p
         if out_dir is not None:
             runs.write_run(out_dir, results=results)
     return RecommenderRun(prepared, model, result, results)
-
-
-def saved_run_config(out_dir):
-    """The settings config.json of the run in out_dir holds (what --resume restores)."""
-    return runs.read_json(os.path.join(out_dir, runs.CONFIG))
 
 
 def _check(config):

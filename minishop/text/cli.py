@@ -12,7 +12,7 @@
 import argparse
 
 from minishop import runs
-from minishop.config import add_config_flags, config_from_args
+from minishop.config import add_config_flags, add_run_flags, config_from_args
 from minishop.text import (ClassifierTaskConfig, LMTaskConfig, classify_texts, generate_text, load_classifier,
                            load_text_lm, train_description_lm, train_review_classifier)
 
@@ -23,13 +23,6 @@ def add_text_commands(subparsers):
     _add_generate(subparsers)
     _add_train_classifier(subparsers)
     _add_classify(subparsers)
-
-
-def add_run_flags(parser):
-    """--overwrite and --resume, for a run folder that already holds a run."""
-    parser.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last.ckpt, with its saved settings")
 
 
 def task_config(config_class, args):

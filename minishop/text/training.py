@@ -50,7 +50,7 @@ from minishop.text.lm import TextLM
 from minishop.tokenizers import BPETokenizer
 from minishop.tokenizers.words import FORMAT as WORD_FORMAT
 from minishop.tokenizers.words import WordVocab
-from minishop.train import TrainConfig, train
+from minishop.train import train
 
 np = backend.np
 
@@ -81,11 +81,8 @@ class LMTaskConfig(ModelConfig):
     device: str = None
     progress: bool = True
 
-    def train_config(self):
-        """The settings minishop.train.train() reads: AdamW, warm-up then cosine, best by perplexity."""
-        return TrainConfig(epochs=self.epochs, lr=self.lr, optimizer="adamw", weight_decay=0.01,
-                           warmup_steps=self.warmup_steps, schedule="cosine", monitor="perplexity", mode="min",
-                           seed=self.seed, progress=self.progress)
+    TRAINING = {"optimizer": "adamw", "weight_decay": 0.01, "schedule": "cosine", "monitor": "perplexity",
+                "mode": "min"}  # train_config(): AdamW, warm-up then cosine, best by perplexity
 
 
 def _loss_batches(sequences, batch_size, pad_id):
@@ -234,12 +231,8 @@ class ClassifierTaskConfig(ModelConfig):
     device: str = None
     progress: bool = True
 
-    def train_config(self):
-        """The settings minishop.train.train() reads: AdamW, warm-up then cosine, best by macro-F1."""
-        return TrainConfig(epochs=self.epochs, lr=self.lr, optimizer="adamw", weight_decay=0.01,
-                           warmup_steps=self.warmup_steps, schedule="cosine", monitor="macro_f1", mode="max",
-                           patience=self.patience, average_from=self.average_from, seed=self.seed,
-                           progress=self.progress)
+    TRAINING = {"optimizer": "adamw", "weight_decay": 0.01, "schedule": "cosine", "monitor": "macro_f1",
+                "mode": "max"}  # train_config(): AdamW, warm-up then cosine, best by macro-F1
 
 
 @dataclass
