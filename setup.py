@@ -8,12 +8,13 @@ from setuptools import find_packages, setup
 setup(
     packages=find_packages(include=["minishop", "minishop.*"]),
     install_requires=[
-        "numpy>=1.24",
-        "pandas>=1.5",
+        "numpy>=2.0",  # float32 stays float32 in mixed arithmetic (NumPy 1.x promotes it to float64)
+        "pandas>=2.2",  # lowest tested (with numpy 2.0); ISO8601/mixed date parsing needs 2.0
         "tqdm>=4.60",
         "regex>=2023.0",
         "safetensors>=0.4",
         "threadpoolctl>=3.0",
+        "tomli>=1.1; python_version < '3.11'",  # --config TOML files (the standard library's tomllib from 3.11)
     ],
     extras_require={
         "gpu": ["cupy-cuda12x"],

@@ -17,8 +17,38 @@ def test_the_license_and_the_metadata_are_there():
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["name"] == "minishop" and project["license"] == "MIT" and project["readme"] == "README.md"
-    assert project["version"] == minishop.__version__
-    assert set(project["dynamic"]) == {"dependencies", "optional-dependencies", "scripts"}  # given by setup.py
+    assert "version" not in project  # written once, in minishop/__init__.py
+    assert set(project["dynamic"]) == {"version", "dependencies", "optional-dependencies", "scripts"}
+
+
+def test_the_version_is_written_once():
+    """pyproject.toml takes minishop.__version__ (setuptools reads it from the source), and the installed
+    package's metadata says the same."""
+    from importlib.metadata import version
+
+    from setuptools.config.expand import read_attr
+
+    attr = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["dynamic"]["version"]["attr"]
+    assert read_attr(attr, root_dir=ROOT) == minishop.__version__ == version("minishop")
+
+
+def test_config_files_read_on_python_3_10_with_tomli(monkeypatch, tmp_path):
+    """Python 3.10 has no tomllib: minishop.config then reads TOML with tomli (setup.py requires it there)."""
+    import importlib.util
+    import sys
+
+    fake_tomli = type(sys)("tomli")
+    fake_tomli.loads, fake_tomli.TOMLDecodeError = tomllib.loads, tomllib.TOMLDecodeError
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # `import tomllib` fails as on 3.10
+    monkeypatch.setitem(sys.modules, "tomli", fake_tomli)
+    spec = importlib.util.spec_from_file_location("config_on_310", ROOT / "minishop" / "config.py")
+    config = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(config)
+    assert config.tomllib is fake_tomli
+    (tmp_path / "settings.toml").write_text("d_model = 32\n")
+    assert config.read_config_file(tmp_path / "settings.toml", config.ModelConfig) == {"d_model": 32}
+    setup = (ROOT / "setup.py").read_text()
+    assert "\"tomli>=1.1; python_version < '3.11'\"" in setup
 
 
 def test_version_flag(capsys):
