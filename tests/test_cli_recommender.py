@@ -71,6 +71,18 @@ def test_recommend_names_an_unknown_user(run_folder, capsys):
     assert "None" not in error  # index 0 is padding, never offered as an example user
 
 
+@pytest.mark.slow
+def test_score_refuses_a_history_with_no_known_item(run_folder):
+    run = minishop.load_run(run_folder)
+    known = run.item_ids[1]
+    assert run.score([[known]]).shape == (1, len(run.item_ids))
+    with pytest.raises(ValueError, match=r"score: history 1 \[\] \(empty\) holds no item this model knows"):
+        run.score([[known], []])
+    with pytest.raises(ValueError, match=r"score: history 0 \['nope'\] holds no item"):
+        run.score([["nope"]])
+    assert run.recommend(history=["nope"])["items"] == []  # recommend answers no items instead
+
+
 def test_threads_option_limits_the_blas_threads(capsys):
     from threadpoolctl import threadpool_info
 

@@ -47,8 +47,15 @@ class TrainedRecommender:
 
     def score(self, histories):
         """Scores (B, n_items + 1) as a host array of every item after each history of raw ids (unknown
-        items left out); column i scores self.item_ids[i], column 0 (padding) is -inf."""
+        items left out); column i scores self.item_ids[i], column 0 (padding) is -inf.
+
+        A history with no item the model knows (empty, or all unknown) has no score: an error naming it."""
         encoded = [self.encode(history)[0] for history in histories]
+        for number, (history, known) in enumerate(zip(histories, encoded)):
+            if not known:
+                shown = f"{list(history)[:5]!r}" if len(history) else "[] (empty)"
+                raise ValueError(f"score: history {number} {shown} holds no item this model knows, so there "
+                                 "is nothing to score after; drop it, or recommend() (which answers no items)")
         return backend.to_numpy(self.model.score(encoded))
 
     def recommend(self, history=None, user=None, k=10, n_reasons=3, events=None):
