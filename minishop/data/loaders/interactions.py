@@ -83,7 +83,7 @@ def to_interactions(table, found):
     raw = table.frame
     out = {}
     for ours in ("user", "item", "session", "event"):
-        if ours in found:  # ids that are all numbers stay numbers (none is empty: an empty field makes text)
+        if ours in found:  # text, as read; a Parquet column of integer ids stays integers
             column = raw[found[ours]]
             out[ours] = column if pd.api.types.is_integer_dtype(column) else text_column(column)
     for ours in REQUIRED:
@@ -115,8 +115,9 @@ def load_interactions(path, format="csv", errors="raise", encoding="utf-8", colu
     if format == "parquet":
         table = read_parquet(lines)
     else:
-        time_and_rating = lambda header: [name for ours, name in find_columns(lines.path, header, columns).items()  # noqa: E731
-                                          if ours in ("timestamp", "rating")]  # read as numbers; ids stay text
+        def time_and_rating(header):  # the columns read as numbers; ids stay text
+            return [name for ours, name in find_columns(lines.path, header, columns).items()
+                    if ours in ("timestamp", "rating")]
         table = read_delimited(lines, delimiter=delimiter or DELIMITERS[format], numbers=time_and_rating)
     found = find_columns(lines.path, table.header, columns)
     table.frame = table.frame[list(dict.fromkeys(found.values()))]

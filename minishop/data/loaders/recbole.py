@@ -55,12 +55,16 @@ def load_items(path, errors, encoding):
     return frame, lines.finish(len(frame), allow_empty=True)
 
 
+def float_fields(header):
+    """The header's NAME:float fields (times, ratings): read as numbers; a NAME:token field is text."""
+    return [name for name in header if name.endswith(":float")]
+
+
 def load_recbole(path, errors="raise", encoding="utf-8"):
     """The RecBole dataset at `path` (NAME.inter, or its folder) as a LoadResult; NAME.item as item metadata."""
     path = inter_file(str(path))
     lines = Lines(path, "load recbole", errors, encoding)
-    floats = lambda header: [name for name in header if name.endswith(":float")]  # noqa: E731 (a token is text)
-    table = read_delimited(lines, delimiter="\t", numbers=floats)
+    table = read_delimited(lines, delimiter="\t", numbers=float_fields)
     found = find_columns(path, table.header)
     table.frame = table.frame[list(dict.fromkeys(found.values()))]
     frame = to_interactions(table, found)
