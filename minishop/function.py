@@ -15,6 +15,7 @@ Every op in minishop is a node made by `Tensor.from_op(data, parents, backward, 
     minishop.gradcheck(lambda x: Cube.apply(x), [x64])   # against finite differences, in float64
 """
 
+from minishop import backend
 from minishop.tensor import Tensor
 
 
@@ -25,6 +26,11 @@ class Function:
     given; backward returns one gradient per forward argument (None for constants and for inputs that
     need none), each of that argument's shape. `apply(*inputs)` makes a fresh instance per call, so each
     call's saved state stays apart, and links the output to the Tensor inputs through `Tensor.from_op`.
+
+    Ownership: backward may return any array: g itself, an input, a constant, or something it saved
+    (the gradient of sum(a * x) is just `self.a`). apply hands the engine a COPY of each one, because
+    the engine adds later gradients into the arrays it is given, in place (Tensor.from_op's rule), and
+    would otherwise change your saved `a`. One copy per gradient: the price of never thinking about it.
     """
 
     def forward(self, *arrays):
@@ -48,7 +54,16 @@ class Function:
                     f"{cls.__name__}.backward must return one gradient per forward input "
                     f"({len(inputs)}, None for constants), got {len(grads)}"
                 )
-            return tuple(grads[i] for i in tensor_positions)
+            return tuple(_copied(grads[i], cls, i) for i in tensor_positions)
 
         parents = tuple(inputs[i] for i in tensor_positions)
         return Tensor.from_op(function.forward(*values), parents, backward, cls.__name__)
+
+
+def _copied(grad, cls, position):
+    """A copy of the gradient backward returned for input `position`, for the engine to own (None stays None)."""
+    if grad is None:
+        return None
+    if isinstance(grad, Tensor):
+        raise TypeError(f"{cls.__name__}.backward must return arrays (like g), got a Tensor for input {position}")
+    return backend.xp().array(grad)  # array() copies: a new array no one else holds

@@ -89,9 +89,11 @@ class Tensor:
 
         backward(g) receives g = dL/d(out), an array of out's shape, and returns a tuple with one
         gradient array per parent, each of that parent's shape (None where a parent needs none).
-        It may return g itself or a view, but never an array it keeps (saved state): backward() may
-        add into what it returns. When no parent requires grad, or inside no_grad(), the output is a
-        plain constant and `backward` is dropped with everything it saved.
+        Ownership: backward() may later add INTO a returned array that is not a view (`.base is None`),
+        so return a new array, g itself, or a view of anything, but never a whole array that something
+        still holds: saved state, a parent's or a constant's `.data` (return `a.copy()`, not `a`).
+        `Function.apply` copies for you. When no parent requires grad, or inside no_grad(), the output
+        is a plain constant and `backward` is dropped with everything it saved.
         """
         out = cls(data)
         needs_grad = False

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import minishop
+import minishop.functional as F
 from minishop import Function, Tensor, gradcheck
 
 
@@ -132,15 +133,113 @@ def test_every_built_in_op_makes_its_output_through_from_op(monkeypatch):
         return out
 
     monkeypatch.setattr(Tensor, "from_op", classmethod(counting_from_op))
-    import minishop.functional as F
+    outputs = every_built_in_op(seed=8)
+    made_ids = {id(t) for t in made}
+    assert len(outputs) == 33 and all(id(out) in made_ids for out in outputs)
 
-    x, w = leaf((3, 4), seed=8), leaf((4, 5), seed=9)
-    outputs = [
+
+def every_built_in_op(seed):
+    """One output of every op in tensor.py, functional.py and fused_cross_entropy.py, plus a Function."""
+    x, w = leaf((3, 4), seed=seed), leaf((4, 5), seed=seed + 1)
+    gain, shift = leaf((4,), seed=seed + 2), leaf((4,), seed=seed + 3)
+    return [
         x + 1.0, x - x, x * x, x / 2.0, -x, x**2, x @ w, x.sum(axis=0), x.mean(), x.max(axis=1), x.exp(),
         x.tanh(), x.relu(), x.reshape(4, 3), x.T, x[np.array([0, 0, 2])], x.masked_fill(x.data > 0, 0.0),
-        F.softmax(x), F.log_softmax(x), F.gelu(x), F.sigmoid(x), F.layer_norm(x), F.dropout(x, 0.5),
+        F.softmax(x), F.log_softmax(x), F.gelu(x), F.sigmoid(x), F.layer_norm(x, gain, shift), F.dropout(x, 0.5),
         F.cross_entropy(x, np.array([0, 1, 3])), F.embedding(w, np.array([1, 1])), F.concatenate([x, x]),
-        F.stack([x, x]), F.where(x.data > 0, x, 0.0), Softplus.apply(x),
+        F.stack([x, x]), F.where(x.data > 0, x, 0.0), Softplus.apply(x), F.linear_cross_entropy(x, w.T, [0, 4, 2]),
+        F.binary_cross_entropy_with_logits(x, (x.data > 0).astype(x.dtype)), (x * x).sqrt(), (x * x + 1.0).log(),
     ]
-    made_ids = {id(t) for t in made}
-    assert all(id(out) in made_ids for out in outputs)
+
+
+def arrays_held_by(backward, parents):
+    """Every whole array a backward closure can still reach: what it saved, its parents' and constants' data."""
+    held = [p.data for p in parents]
+    for cell in backward.__closure__ or ():
+        value = cell.cell_contents
+        values = [value] if not isinstance(value, (tuple, list, Function)) else value
+        values = vars(value).values() if isinstance(value, Function) else values  # what a Function saved
+        held += [v.data if isinstance(v, Tensor) else v for v in values]
+    return [a for a in held if isinstance(a, np.ndarray)]
+
+
+def test_built_in_ops_never_return_an_array_they_hold():
+    """Tensor.from_op's ownership rule: the engine adds into a returned non-view array, so no backward may
+    return a whole array that it saved or that belongs to a parent (g itself and views are fine)."""
+    for out in every_built_in_op(seed=10):
+        g = np.random.default_rng(11).standard_normal(out.shape)
+        held = arrays_held_by(out._backward, out._parents)
+        for grad in out._backward(g):
+            if grad is not None and grad is not g and grad.base is None:
+                assert not any(grad is a for a in held), f"{out._op}'s backward returns an array it holds"
+
+
+class DotWithConstant(Function):
+    """y = sum(a * x) with a constant array a: dy/dx = a, returned as the saved array itself."""
+
+    def forward(self, x, a):
+        self.a = a
+        return (x * a).sum()
+
+    def backward(self, g):
+        return self.a, None
+
+
+class Dot(Function):
+    """y = sum(x * z): dy/dx = z and dy/dz = x, returned as the input arrays themselves (g = 1)."""
+
+    def forward(self, x, z):
+        self.x, self.z = x, z
+        return (x * z).sum()
+
+    def backward(self, g):
+        return self.z, self.x
+
+
+class Add(Function):
+    """y = x + z: both inputs get g itself."""
+
+    def forward(self, x, z):
+        return x + z
+
+    def backward(self, g):
+        return g, g
+
+
+def test_function_returning_its_saved_constant_leaves_it_unchanged():
+    a = np.array([2.0, 3.0])
+    x = Tensor(np.ones(2), requires_grad=True)
+    (DotWithConstant.apply(x, a) + DotWithConstant.apply(x, a)).backward()  # two shares: the second adds in
+    DotWithConstant.apply(x, a).backward()  # a second backward adds into x.grad
+    np.testing.assert_array_equal(a, [2.0, 3.0])
+    np.testing.assert_array_equal(x.grad, [6.0, 9.0])
+
+
+def test_function_returning_its_inputs_leaves_them_unchanged():
+    x, z = Tensor(np.array([1.0, 2.0]), requires_grad=True), Tensor(np.array([5.0, 7.0]), requires_grad=True)
+    (Dot.apply(x, z) + Dot.apply(x, z)).backward()
+    Dot.apply(x, z).backward()
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    np.testing.assert_array_equal(z.data, [5.0, 7.0])
+    np.testing.assert_array_equal(x.grad, [15.0, 21.0])
+    np.testing.assert_array_equal(z.grad, [3.0, 6.0])
+
+
+def test_function_returning_g_for_two_parents_gives_each_its_own_gradient():
+    x, z = Tensor(np.array([1.0, 2.0]), requires_grad=True), Tensor(np.array([5.0, 7.0]), requires_grad=True)
+    out = Add.apply(x, z) * 3.0  # Add's g is the engine's own (3, 3): it could be added into in place
+    (out + x).sum().backward()  # and x gets a second share
+    np.testing.assert_array_equal(x.grad, [4.0, 4.0])
+    np.testing.assert_array_equal(z.grad, [3.0, 3.0])
+    x.grad += 1.0
+    np.testing.assert_array_equal(z.grad, [3.0, 3.0])
+
+
+def test_function_backward_returning_a_tensor_is_a_clear_error():
+    class Tensorish(Add):
+        def backward(self, g):
+            return Tensor(g), None
+
+    x = Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(TypeError, match="Tensorish.backward must return arrays .* got a Tensor for input 0"):
+        Tensorish.apply(x, np.ones(2)).sum().backward()
