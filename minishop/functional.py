@@ -67,8 +67,7 @@ def sigmoid(x):
     e = xp.exp(-xp.abs(x.data))  # in (0, 1]: never overflows
     s = 1 / (1 + e)  # sigmoid(|x|)
     s = xp.where(x.data >= 0, s, e * s)  # sigmoid(x) = e^x / (1 + e^x) = e * sigmoid(|x|) for x < 0
-    out = x._child(s, (x,), "sigmoid")
-    return out._record(lambda g: (g * s * (1 - s),))
+    return Tensor.from_op(s, (x,), lambda g: (g * s * (1 - s),), "sigmoid")
 
 
 _GELU_C = math.sqrt(2.0 / math.pi)
@@ -92,7 +91,6 @@ def gelu(x):
     y = t + 1
     y *= X
     y *= 0.5
-    out = x._child(y, (x,), "gelu")
 
     def _backward(g):
         x2 = X * X
@@ -105,7 +103,7 @@ def gelu(x):
         du *= g
         return (du,)
 
-    return out._record(_backward)
+    return Tensor.from_op(y, (x,), _backward, "gelu")
 
 
 # ----- softmax family -----------------------------------------------------------------------------
@@ -127,14 +125,13 @@ def softmax(x, axis=-1):
     y = x.data - x.data.max(axis=axis, keepdims=True)
     xp.exp(y, out=y)
     y /= arrays.sum_along(y, axis)
-    out = x._child(y, (x,), "softmax")
 
     def _backward(g):
         gy = g * y
         gy -= y * arrays.sum_along(gy, axis)
         return (gy,)
 
-    return out._record(_backward)
+    return Tensor.from_op(y, (x,), _backward, "softmax")
 
 
 def log_softmax(x, axis=-1):
@@ -145,7 +142,6 @@ def log_softmax(x, axis=-1):
     x = _tensor(x)
     xp = backend.xp()
     y = _log_softmax_array(x.data, axis)
-    out = x._child(y, (x,), "log_softmax")
 
     def _backward(g):
         grad = xp.exp(y)
@@ -153,7 +149,7 @@ def log_softmax(x, axis=-1):
         grad += g
         return (grad,)
 
-    return out._record(_backward)
+    return Tensor.from_op(y, (x,), _backward, "log_softmax")
 
 
 # ----- normalisation and regularisation -------------------------------------------------------------
@@ -177,8 +173,6 @@ def layer_norm(x, weight=None, bias=None, eps=1e-5):
     y = xhat * weight.data if weight is not None else xhat.copy()
     if bias is not None:
         y += bias.data
-    parents = tuple(p for p in (x, weight, bias) if p is not None)
-    out = x._child(y, parents, "layer_norm")
 
     def _backward(g):
         # Two (..., D) temporaries: gx = g * xhat (dw's sum, then reused) and the result. The row sums
@@ -201,7 +195,8 @@ def layer_norm(x, weight=None, bias=None, eps=1e-5):
             grads[0] = dx
         return tuple(grads)
 
-    return out._record(_backward)
+    parents = tuple(p for p in (x, weight, bias) if p is not None)
+    return Tensor.from_op(y, parents, _backward, "layer_norm")
 
 
 def keep_mask(shape, keep, dtype):
@@ -210,8 +205,8 @@ def keep_mask(shape, keep, dtype):
 
     Cheaper draws give the same distribution where they can: when keep is a multiple of 1/256 (dropout
     0.5, 0.25, 0.125, ...) each element needs 8 random bits, one byte compared with keep * 256, and for
-    keep = 1/2 a single bit, so one random byte gives 8 elements (np.unpackbits). On NumPy these are
-    3-8x faster than drawing floats; other probabilities, and CuPy, draw floats.
+    keep = 1/2 a single bit, so one random byte gives 8 elements (np.unpackbits): fewer random bits to
+    make and no float comparison (bench/README.md times it). Other probabilities, and CuPy, draw floats.
     """
     xp = backend.xp()
     generator = backend.rng()
@@ -246,14 +241,13 @@ def dropout(x, p=0.5, training=True):
     mask = keep_mask(x.shape, keep, dtype)  # bool: 1 byte per element
     y = x.data * mask
     y *= scale
-    out = x._child(y, (x,), "dropout")
 
     def _backward(g):
         grad = g * mask
         grad *= scale
         return (grad,)
 
-    return out._record(_backward)
+    return Tensor.from_op(y, (x,), _backward, "dropout")
 
 
 # ----- lookups and losses -------------------------------------------------------------------------
@@ -266,13 +260,12 @@ def embedding(weight, ids):
     V = weight.shape[0]
     if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= V):
         raise ValueError(f"embedding(ids=...): ids must be in [0, {V}), got min {int(ids.min())}, max {int(ids.max())}")
-    xp = backend.xp()
-    out = weight._child(xp.take(weight.data, ids, axis=0), (weight,), "embedding")  # (..., D)
 
     def _backward(g):
         return (arrays.scatter_add_rows(V, ids.reshape(-1), g.reshape(ids.size, -1)).reshape(weight.shape),)
 
-    return out._record(_backward)
+    rows = backend.xp().take(weight.data, ids, axis=0)  # (..., D)
+    return Tensor.from_op(rows, (weight,), _backward, "embedding")
 
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -323,7 +316,6 @@ def cross_entropy(logits, targets, ignore_index=-100, label_smoothing=0.0, reduc
         per_position, value = 1.0, losses.sum()
     else:
         per_position, value = None, losses.reshape(targets.shape)
-    out = logits._child(value, (logits,), "cross_entropy")
 
     def _backward(g):
         grad = xp.exp(logp)  # (N, C) softmax probabilities p
@@ -334,7 +326,7 @@ def cross_entropy(logits, targets, ignore_index=-100, label_smoothing=0.0, reduc
         grad *= coef[:, None]
         return (grad.reshape(logits.shape),)
 
-    return out._record(_backward)
+    return Tensor.from_op(value, (logits,), _backward, "cross_entropy")
 
 
 def binary_cross_entropy_with_logits(logits, targets, weight=None, reduction="mean"):
@@ -367,7 +359,6 @@ def binary_cross_entropy_with_logits(logits, targets, weight=None, reduction="me
         per_element, value = 1.0, losses.sum()
     else:
         per_element, value = None, losses
-    out = logits._child(value, (logits,), "bce_with_logits")
 
     def _backward(g):
         grad = s - y
@@ -376,7 +367,7 @@ def binary_cross_entropy_with_logits(logits, targets, weight=None, reduction="me
             grad *= w
         return (arrays.unbroadcast(grad, logits.shape),)
 
-    return out._record(_backward)
+    return Tensor.from_op(value, (logits,), _backward, "bce_with_logits")
 
 
 # ----- selection and joining ------------------------------------------------------------------------
@@ -391,7 +382,6 @@ def where(condition, a, b):
     xp = backend.xp()
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor(backend.asarray(a))
     a, b = like._lift(a), like._lift(b)
-    out = like._child(xp.where(condition, a.data, b.data), (a, b), "where")
 
     def _backward(g):
         zero = xp.zeros((), g.dtype)
@@ -399,14 +389,14 @@ def where(condition, a, b):
         gb = arrays.unbroadcast(xp.where(condition, zero, g), b.shape) if b.requires_grad else None
         return ga, gb
 
-    return out._record(_backward)
+    return Tensor.from_op(xp.where(condition, a.data, b.data), (a, b), _backward, "where")
 
 
 def concatenate(tensors, axis=0):
     """Join tensors along an existing axis. Backward: each input gets its own slice of g."""
     tensors = [_tensor(t) for t in tensors]
     xp = backend.xp()
-    out = tensors[0]._child(xp.concatenate([t.data for t in tensors], axis=axis), tuple(tensors), "concatenate")
+    joined = xp.concatenate([t.data for t in tensors], axis=axis)
     ends, total = [], 0
     for t in tensors[:-1]:
         total += t.shape[axis]
@@ -415,17 +405,16 @@ def concatenate(tensors, axis=0):
     def _backward(g):
         return tuple(xp.split(g, ends, axis=axis))
 
-    return out._record(_backward)
+    return Tensor.from_op(joined, tuple(tensors), _backward, "concatenate")
 
 
 def stack(tensors, axis=0):
     """Join same-shaped tensors along a new axis. Backward: input i gets g[..., i, ...] on that axis."""
     tensors = [_tensor(t) for t in tensors]
-    xp = backend.xp()
-    out = tensors[0]._child(xp.stack([t.data for t in tensors], axis=axis), tuple(tensors), "stack")
-    axis = axis % out.ndim
+    stacked = backend.xp().stack([t.data for t in tensors], axis=axis)
+    axis = axis % stacked.ndim
 
     def _backward(g):
         return tuple(g[(slice(None),) * axis + (i,)] for i in range(len(tensors)))
 
-    return out._record(_backward)
+    return Tensor.from_op(stacked, tuple(tensors), _backward, "stack")

@@ -22,7 +22,7 @@ Without a graph (inside no_grad, or when no input requires grad) only the loss i
 """
 
 from minishop import arrays, backend
-from minishop.tensor import Tensor
+from minishop.tensor import Tensor, is_grad_enabled
 
 
 def linear_cross_entropy(hidden, weight, targets, reduction="mean", chunk_elements=1 << 22, min_rows=128):
@@ -39,14 +39,14 @@ def linear_cross_entropy(hidden, weight, targets, reduction="mean", chunk_elemen
     H, W = hidden.data, weight.data  # (N, D), (C, D)
     n_rows, n_classes = H.shape[0], W.shape[0]
     scale = (1.0 / n_rows if n_rows else float("nan")) if reduction == "mean" else 1.0
-    out = hidden._child(xp.zeros((), H.dtype), (hidden, weight), "linear_cross_entropy")
-    dH = xp.empty_like(H) if out.requires_grad and hidden.requires_grad else None  # (N, D)
-    dW = xp.zeros_like(W) if out.requires_grad and weight.requires_grad else None  # (C, D)
+    builds_graph = is_grad_enabled() and (hidden.requires_grad or weight.requires_grad)  # as from_op decides
+    dH = xp.empty_like(H) if builds_graph and hidden.requires_grad else None  # (N, D)
+    dW = xp.zeros_like(W) if builds_graph and weight.requires_grad else None  # (C, D)
     W_target = xp.take(W, targets, axis=0)  # (N, D) the row of each target
     target_scores = float(arrays.sum_last_axis(H * W_target).sum())  # sum_n z_n[t_n]
     rows = max(min_rows, chunk_elements // max(1, n_classes))
     log_sum_exps = _softmax_blocks(H, W, rows, dH, dW)
-    out.data[...] = (log_sum_exps - target_scores) * scale
+    loss = xp.asarray((log_sum_exps - target_scores) * scale, dtype=H.dtype)  # () a scalar of H's dtype
     if dH is not None:  # the one-hot part of dL/dz: -W[t] for each h ...
         dH -= W_target
         dH *= scale
@@ -57,7 +57,7 @@ def linear_cross_entropy(hidden, weight, targets, reduction="mean", chunk_elemen
     def _backward(g):
         return (None if dH is None else dH * g, None if dW is None else dW * g)
 
-    return out._record(_backward)
+    return Tensor.from_op(loss, (hidden, weight), _backward, "linear_cross_entropy")
 
 
 def _softmax_blocks(H, W, rows, dH, dW):

@@ -106,13 +106,6 @@ class Tensor:
             out._parents, out._backward, out._op = tuple(parents), backward, op
         return out
 
-    def _child(self, data, parents, op):  # deprecated: from_op in two steps, data now and backward later
-        return Tensor.from_op(data, parents, None, op)
-
-    def _record(self, backward):  # the second step: attach the backward where a gradient can flow
-        self._backward = backward if self.requires_grad else None
-        return self
-
     # ----- basic properties -------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
