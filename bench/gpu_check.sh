@@ -61,7 +61,6 @@ check python -m pytest -q -p no:cacheprovider tests/test_engine_gpu.py
 step "3. one Amazon Games epoch: minishop on CuPy vs PyTorch CUDA eager"
 cat > "$SCRATCH/epoch.py" <<'PY'
 """One epoch of SASRec on Amazon Games, minishop (CuPy) and PyTorch (CUDA), same weights and batches."""
-import math
 import sys
 import time
 
@@ -88,36 +87,9 @@ def minishop_epoch(model, epoch, loss):
 
 def torch_model(n_items, source, device):
     """bench/recommender_throughput.py's PyTorch SASRec, built on `device`, with `source`'s weights."""
-    import torch
-    import torch.nn.functional as TF
-    from recommender_throughput import copy_weights
-    from torch_reference import PreLNBlock
+    from recommender_throughput import torch_sasrec
 
-    D, L, p = SIZES["d_model"], SIZES["max_len"], SIZES["dropout"]
-
-    class Model(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.items, self.positions = torch.nn.Embedding(n_items + 1, D), torch.nn.Embedding(L, D)
-            self.blocks = torch.nn.ModuleList([PreLNBlock(D, p, drop_attention_output=False)
-                                               for _ in range(SIZES["n_blocks"])])
-            self.final_norm = torch.nn.LayerNorm(D)
-
-        def forward(self, ids):  # ids (B, T)
-            T = ids.shape[1]
-            padding = ids == 0
-            keep = (~padding).unsqueeze(-1).float()  # (B, T, 1)
-            causal = torch.triu(torch.ones(T, T, dtype=torch.bool, device=ids.device), diagonal=1)
-            mask = causal[None] | padding[:, None, :]  # (B, T, T)
-            x = self.items(ids) * math.sqrt(D) + self.positions.weight[L - T:]
-            x = TF.dropout(x, p, self.training) * keep
-            for block in self.blocks:
-                x = block(x, mask) * keep
-            return self.final_norm(x)
-
-    model = Model()
-    copy_weights(source, model)
-    return model.to(device)
+    return torch_sasrec(n_items, source).to(device)
 
 
 def torch_loss(model, batch, loss, device):

@@ -59,8 +59,8 @@ def minishop_trainer(n_items, loss_name):
     return model, step
 
 
-def torch_trainer(n_items, loss_name, source):
-    """The same model in PyTorch, with `source` (a minishop model)'s weights copied in."""
+def torch_sasrec(n_items, source):
+    """The recommender at SIZES in PyTorch eager (pre-LN SASRec), with `source` (a minishop model)'s weights."""
     import torch
     import torch.nn.functional as TF
     from torch_reference import PreLNBlock
@@ -72,14 +72,14 @@ def torch_trainer(n_items, loss_name, source):
             super().__init__()
             self.items, self.positions = torch.nn.Embedding(n_items + 1, D), torch.nn.Embedding(L, D)
             self.blocks = torch.nn.ModuleList([PreLNBlock(D, p, drop_attention_output=False)
-                                         for _ in range(SIZES["n_blocks"])])
+                                               for _ in range(SIZES["n_blocks"])])
             self.final_norm = torch.nn.LayerNorm(D)
 
         def forward(self, ids):  # ids (B, T)
             T = ids.shape[1]
             padding = ids == 0
             keep = (~padding).unsqueeze(-1).float()  # (B, T, 1)
-            causal = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+            causal = torch.triu(torch.ones(T, T, dtype=torch.bool, device=ids.device), diagonal=1)
             mask = causal[None] | padding[:, None, :]  # (B, T, T)
             x = self.items(ids) * math.sqrt(D) + self.positions.weight[L - T:]
             x = TF.dropout(x, p, self.training) * keep
@@ -89,6 +89,16 @@ def torch_trainer(n_items, loss_name, source):
 
     model = Model()
     copy_weights(source, model)
+    return model
+
+
+def torch_trainer(n_items, loss_name, source):
+    """The same model in PyTorch, with `source` (a minishop model)'s weights copied in."""
+    import torch
+    import torch.nn.functional as TF
+
+    D = SIZES["d_model"]
+    model = torch_sasrec(n_items, source)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.98))
 
     def loss_of(batch):
