@@ -22,7 +22,7 @@ import sys
 
 import minishop
 from minishop import backend, distributed
-from minishop.config import resolved_device
+from minishop.config import check_writable, resolved_device
 from minishop.recsys.cli import add_recommender_commands
 from minishop.text.cli import add_text_commands
 
@@ -62,9 +62,9 @@ def add_export_command(subparsers):
 def run_export(args):
     """Load the run's model (whichever task) and write it with minishop.export.export_torch."""
     from minishop import runs
-    from minishop.export import check_out_path, export_torch
+    from minishop.export import export_torch
 
-    check_out_path(args.out)
+    check_writable(args.out, "--out")
     folder, checkpoint = runs.run_paths(args.checkpoint)
     if os.path.exists(os.path.join(folder, "task.json")):
         from minishop.text.training import load_classifier, load_text_lm

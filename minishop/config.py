@@ -227,6 +227,16 @@ def _read_values(path):
     return values, raw.decode("utf-8", errors="replace")
 
 
+def check_writable(path, name):
+    """A file to write: not a folder, and in a folder that exists (checked before any work is done)."""
+    if path is None:
+        return
+    if os.path.isdir(path):
+        raise ValueError(f"{name} {path}: is a folder, expected a file name")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise FileNotFoundError(f"{name} {path}: the folder {os.path.dirname(os.path.abspath(path))} does not exist")
+
+
 def check_settings(values, config_class, source, text=""):
     """Raise ValueError naming `source` (and the line of `text` where the key is) for an unknown key or a
     value of the wrong type."""

@@ -15,7 +15,6 @@ model's config, so a PyTorch model built with the same names and sizes loads it 
 """
 
 import json
-import os
 
 import safetensors.numpy
 
@@ -40,18 +39,8 @@ def torch_state_dict(model):
             for name, parameter in model.named_parameters()}
 
 
-def check_out_path(path):
-    """A clear error, before any model is loaded, for an --out that is a folder or in a missing folder."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise ValueError(f"--out {path}: is a folder, expected a file name (e.g. model.safetensors)")
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"--out {path}: the folder {folder} does not exist")
-
-
 def export_torch(model, path, config=None):
     """Write torch_state_dict(model) to `path` (safetensors), the model's config in its metadata."""
-    check_out_path(path)
     metadata = {"format": FORMAT, "layout": "torch: Linear weights (out, in)",
                 "config": json.dumps(config if config is not None else getattr(model, "config", {}))}
     safetensors.numpy.save_file(torch_state_dict(model), path, metadata=metadata)

@@ -17,7 +17,7 @@ import sys
 from dataclasses import replace
 
 from minishop import runs
-from minishop.config import HELP, add_config_flags, add_run_flags, config_from_args
+from minishop.config import HELP, add_config_flags, add_run_flags, check_writable, config_from_args
 from minishop.data import registry
 from minishop.eval import evaluate_all, format_table
 from minishop.recsys import runfiles
@@ -113,16 +113,6 @@ def check_folder(path, name):
     """A path that must be an existing run folder or checkpoint file: a clear error naming the argument."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{name} {path}: no such run folder or checkpoint file")
-
-
-def check_writable(path, name):
-    """A file to write: not a folder, and in a folder that exists (checked before any work is done)."""
-    if path is None:
-        return
-    if os.path.isdir(path):
-        raise ValueError(f"{name} {path}: is a folder, expected a file name")
-    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        raise FileNotFoundError(f"{name} {path}: the folder {os.path.dirname(os.path.abspath(path))} does not exist")
 
 
 def load_data(run, path, data_format, reading=None):
