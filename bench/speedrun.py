@@ -18,6 +18,9 @@ dropout 0.5), a sampled softmax with --negatives shared negatives per batch draw
 training popularity, with the logQ correction; Adam (betas 0.9, 0.98) with a short warm-up and a cosine
 decay of the learning rate over the TIME budget (the schedule ends when the budget does). --loss ce
 trains with the full softmax instead (the fused kernel), --loss bce with SASRec's one negative.
+--average-from S (minishop only; off by default) adds weight averaging: from S seconds on, every validation
+first folds the current weights into a running mean (minishop.optim.WeightAverage) and then validates that
+mean instead of the raw weights, keeping it if it is the best so far; training goes on from the raw weights.
 The PyTorch reference (--framework torch) is the paper's recipe in PyTorch eager: BCE, one negative per
 position, Adam lr 1e-3, batch 128, gradient clipping 1, same architecture, batches and validation.
 
@@ -25,6 +28,7 @@ Data: --data, else $MINISHOP_AMAZON_GAMES, else ../shared/data/amazon-games.txt.
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -153,6 +157,9 @@ def run(args):
     chosen_users = [valid_users[i] for i in np.random.default_rng(1000 + args.seed).choice(
         len(valid_users), size=min(args.valid_users, len(valid_users)), replace=False)]
 
+    from minishop.optim import WeightAverage
+
+    average = WeightAverage(model.parameters()) if args.average_from is not None else None
     rng = np.random.default_rng(args.seed)
     best, best_weights, passed_at, history = -1.0, None, None, []
     steps = epochs = 0
@@ -169,15 +176,20 @@ def run(args):
             elapsed = now() - clock
             last_check = history[-1]["seconds"] if history else 0.0
             if elapsed >= next_validation or (elapsed >= args.budget and elapsed - last_check > args.eval_every / 4):
-                result = evaluate(model, split, "valid", "sampled", ks=(10,), users=chosen_users,
-                                  seed=args.seed, progress=False)
+                averaging = average is not None and elapsed >= args.average_from
+                if averaging:
+                    average.update()  # θ̄ <- θ̄ + (θ - θ̄) / n with the weights of this validation
+                with average.applied() if averaging else contextlib.nullcontext():  # validate θ̄, else θ
+                    result = evaluate(model, split, "valid", "sampled", ks=(10,), users=chosen_users,
+                                      seed=args.seed, progress=False)
+                    if result["NDCG@10"] > best:
+                        best, best_weights = result["NDCG@10"], snapshot()
                 elapsed = now() - clock
                 history.append({"seconds": round(elapsed, 1), "step": steps, "NDCG@10": result["NDCG@10"],
-                                "HR@10": result["HR@10"]})
+                                "HR@10": result["HR@10"], "averaged": average.count if averaging else 0})
                 print(f"  {elapsed:6.1f} s  step {steps:5d}  valid NDCG@10 {result['NDCG@10']:.4f}  "
-                      f"HR@10 {result['HR@10']:.4f}", flush=True)
-                if result["NDCG@10"] > best:
-                    best, best_weights = result["NDCG@10"], snapshot()
+                      f"HR@10 {result['HR@10']:.4f}" + (f"  (mean of {average.count})" if averaging else ""),
+                      flush=True)
                 if passed_at is None and all(result[k] >= PAPER[k] for k in PAPER):
                     passed_at = elapsed
                 next_validation = elapsed + args.eval_every
@@ -202,7 +214,8 @@ def report(args, test, history, figures):
     """results.json's shape: {"model": {"sampled": {...}, "full": {...}}, "train_seconds": ..., ...}."""
     keep = ("NDCG@10", "HR@10")
     recipe = {k: getattr(args, k) for k in ("loss", "lr", "batch_size", "negatives", "popular_share",
-                                            "warmup_steps", "budget", "valid_users", "seed", "threads")}
+                                            "warmup_steps", "average_from", "budget", "valid_users", "seed",
+                                            "threads")}
     return {"model": {protocol: {k: test[protocol][k] for k in keep} for protocol in ("sampled", "full")},
             "framework": args.framework, **figures, "recipe": recipe, "validation": history}
 
@@ -219,6 +232,8 @@ def main():
     parser.add_argument("--negatives", type=int, default=2000, help="shared negatives per batch (sampled)")
     parser.add_argument("--popular-share", type=float, default=0.5, help="share of negatives drawn by popularity")
     parser.add_argument("--warmup-steps", type=int, default=100)
+    parser.add_argument("--average-from", type=float, default=None, metavar="SECONDS",
+                        help="from this time on, validate and keep the running mean of the weights (minishop)")
     parser.add_argument("--valid-users", type=int, default=3000, help="fixed random validation subset")
     parser.add_argument("--eval-every", type=float, default=30.0, help="seconds between validations")
     parser.add_argument("--seed", type=int, default=0)
@@ -230,6 +245,10 @@ def main():
         args.lr = 1e-3 if args.framework == "torch" else 3e-3
     if args.framework == "torch":
         args.loss = "bce"  # the paper's recipe
+        if args.average_from is not None:
+            parser.error("--average-from: weight averaging is for --framework minishop only")
+    if args.average_from is not None and not 0 <= args.average_from < args.budget:
+        parser.error(f"--average-from {args.average_from:g}: expected seconds in [0, --budget {args.budget:g})")
     if not os.path.exists(args.data):
         print(f"speedrun: skipped: no data at {args.data} (set --data or MINISHOP_AMAZON_GAMES)")
         return 0
