@@ -46,6 +46,7 @@ import subprocess
 import sys
 
 from minishop import backend
+from minishop.row_gradient import RowGradient
 
 BUCKET_BYTES = 16 * 2**20  # gradients travel in flat buffers of at most 16 MiB (a Games model: one buffer)
 INSTALL_HINT = "pip install 'minishop[dist]' (mpi4py and an MPI library, mpich)"
@@ -312,6 +313,10 @@ def allreduce_gradients(parameters, weight, loss=0.0, comm=None, bucket_bytes=BU
     weight: n_r, the number of terms this rank's loss averages (0 for an empty part, whose gradients are
     zero). loss: this rank's mean loss. After the call every parameter.grad holds Σ_r (n_r / N) ∇L_r on
     every rank, and the return value is Σ_r (n_r / N) L_r, the loss of the whole batch.
+    A RowGradient (sparse_items, minishop/row_gradient.py) is made dense before the all-reduce: each rank
+    looked up other rows, and a sum of dense arrays is the simple correct way to combine them (gathering
+    every rank's rows would be cheaper for a huge table; not written). So data parallelism gains nothing
+    from sparse rows, but stays correct.
     """
     comm = comm or world()
     if comm.world_size == 1:
@@ -324,6 +329,8 @@ def allreduce_gradients(parameters, weight, loss=0.0, comm=None, bucket_bytes=BU
     for parameter in parameters:
         if parameter.grad is None:  # not reached by this rank's part (or an empty part)
             parameter.grad = xp.zeros_like(parameter.data)
+        if isinstance(parameter.grad, RowGradient):  # ranks looked up different rows: sum them as dense arrays
+            parameter.grad = parameter.grad.to_dense()
         gradients.append(parameter.grad)
     for bucket in plan_buckets(gradients, bucket_bytes):
         flat = xp.concatenate([gradients[i].reshape(-1) for i in bucket])  # (Σ sizes,) this rank's ∇L_r

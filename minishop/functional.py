@@ -17,6 +17,7 @@ import math
 
 from minishop import arrays, backend
 from minishop.fused_cross_entropy import linear_cross_entropy  # noqa: F401  (the scores and softmax CE, fused)
+from minishop.row_gradient import RowGradient
 from minishop.tensor import Tensor, _as_bool_mask
 
 
@@ -251,10 +252,13 @@ def dropout(x, p=0.5, training=True):
 
 
 # ----- lookups and losses -------------------------------------------------------------------------
-def embedding(weight, ids):
+def embedding(weight, ids, sparse=False):
     """Rows of `weight` (V, D) picked by integer `ids` (...) -> (..., D).
 
-    Backward: dweight[v] = sum of g at every position whose id is v (a scatter-add; repeated ids sum).
+    Backward: dweight[v] = sum of g at every position whose id is v (a scatter-add; repeated ids sum),
+    zero at every row no id names. sparse=False returns that as a dense (V, D) array; sparse=True as a
+    RowGradient (minishop/row_gradient.py): the ids and g's rows as they are, no (V, D) array at all,
+    which is what keeps a step cheap when V is a million items and only a few thousand are looked up.
     """
     ids = _int_array(ids, "embedding(ids=...)")
     V = weight.shape[0]
@@ -262,6 +266,8 @@ def embedding(weight, ids):
         raise ValueError(f"embedding(ids=...): ids must be in [0, {V}), got min {int(ids.min())}, max {int(ids.max())}")
 
     def _backward(g):
+        if sparse:  # rows (R,) (a copy: the caller may reuse ids), values (R, D); no scatter-add here
+            return (RowGradient(ids.reshape(-1).copy(), g.reshape(ids.size, *weight.shape[1:]), weight.shape),)
         return (arrays.scatter_add_rows(V, ids.reshape(-1), g.reshape(ids.size, -1)).reshape(weight.shape),)
 
     rows = backend.xp().take(weight.data, ids, axis=0)  # (..., D)

@@ -32,7 +32,7 @@ Conventions
 import contextlib
 import math
 
-from minishop import arrays, backend
+from minishop import arrays, backend, row_gradient
 
 _grad_state = {"enabled": True}
 
@@ -391,6 +391,8 @@ class Tensor:
             g, owned = g.astype(self.dtype), True
         if self.grad is None:
             self.grad = g if owned else g.copy()
+        elif row_gradient.is_rows(g) or row_gradient.is_rows(self.grad):  # a table's rows: sums of rows are special
+            self.grad = row_gradient.add(self.grad, True, g, owned)
         else:
             self.grad += g
 
@@ -404,7 +406,7 @@ def _accumulate(total, grad, upstream, upstream_owned, siblings):
     or a view of it) and it is a new array (.base is None) or `upstream` when we owned that. The first
     share is kept uncopied; a later one is added in place into an owned sum, else into a new (owned) one.
     """
-    if not isinstance(grad, backend.xp().ndarray):
+    if not isinstance(grad, (backend.xp().ndarray, row_gradient.RowGradient)):  # (a table's rows: row_gradient.py)
         grad, owned = backend.xp().asarray(grad), True  # NumPy returns 0-d results as scalars
     else:
         owned = upstream_owned if grad is upstream else grad.base is None
@@ -413,6 +415,8 @@ def _accumulate(total, grad, upstream, upstream_owned, siblings):
     if total is None:
         return grad, owned
     running, running_owned = total
+    if row_gradient.is_rows(running) or row_gradient.is_rows(grad):  # rows + rows = rows, rows + dense = dense
+        return row_gradient.add(running, running_owned, grad, owned), True
     if running_owned:
         running += grad  # in place: no new array
         return running, True

@@ -52,18 +52,21 @@ class Embedding(Module):
 
     Its gradient adds up the output gradients of every position holding id i (repeated ids included).
     Initialised normal with standard deviation 0.02 (as in GPT-2), small enough for tied output scores.
+    sparse=True: the weight's gradient is a RowGradient (only the rows looked up, minishop/row_gradient.py)
+    instead of a dense (V, D) array, as PyTorch's Embedding(sparse=True); the optimizers then update
+    only those rows. Worth it for a big table of which a step touches few rows.
     """
 
-    def __init__(self, num_embeddings, dim, std=0.02):
+    def __init__(self, num_embeddings, dim, std=0.02, sparse=False):
         super().__init__()
-        self.num_embeddings, self.dim = num_embeddings, dim
+        self.num_embeddings, self.dim, self.sparse = num_embeddings, dim, sparse
         self.weight = Parameter(_normal((num_embeddings, dim), std))  # (V, D)
 
     def forward(self, ids):  # ids: integer array (...)
-        return F.embedding(self.weight, ids)  # (..., D)
+        return F.embedding(self.weight, ids, sparse=self.sparse)  # (..., D)
 
     def __repr__(self):
-        return f"Embedding({self.num_embeddings}, {self.dim})"
+        return f"Embedding({self.num_embeddings}, {self.dim}{', sparse=True' if self.sparse else ''})"
 
 
 class LayerNorm(Module):

@@ -9,10 +9,24 @@ about lr, whatever the gradient's scale.
 
 Adam's weight_decay adds weight_decay * p to g (an L2 penalty that then gets rescaled by √v);
 AdamW instead shrinks p directly, p = p - lr * weight_decay * p, "decoupled" from the gradient.
+
+Lazy Adam for sparse gradients. When a parameter's gradient is a RowGradient (a big table of which this
+step looked up a few rows, minishop/row_gradient.py), only those rows are updated: the three formulas
+above, at rows r only, with the global step t in the bias corrections (as PyTorch's SparseAdam, whose
+step counter also counts every step). This is NOT dense Adam. Dense Adam sees a zero gradient at every
+other row and still decays its moments (m *= β1, v *= β2) and moves the row by its remaining momentum;
+the lazy update leaves untouched rows, their moments and their weights exactly as they were. On the
+first step both agree (the moments start at zero); after that they differ for rows seen in some steps
+but not others. It is the usual choice for big tables anyway: a step then costs O(rows looked up × D)
+instead of O(V × D) (three passes over a 1M × 64 table and its two moments, every step), and an item
+that no one bought in a step has no new evidence that should move it. Weight decay, too, then only
+touches the rows looked up. (PyTorch's SparseAdam adds ε to √v before the bias correction; we add it
+after, as dense Adam does, so the first lazy step equals dense Adam's: a difference of order ε.)
 """
 
 from minishop import backend
 from minishop.optim.optimizer import Optimizer
+from minishop.row_gradient import RowGradient
 
 
 class Adam(Optimizer):
@@ -48,6 +62,9 @@ class Adam(Optimizer):
                 state["exp_avg"] = xp.zeros_like(p)
                 state["exp_avg_sq"] = xp.zeros_like(p)
             m, v = state["exp_avg"], state["exp_avg_sq"]
+            if isinstance(g, RowGradient):
+                self._lazy_update(p, g, m, v, step_size, bias_correction2_sqrt)
+                continue
             scratch = self._scratch(p)
             if self.weight_decay != 0:
                 if self.DECOUPLED:
@@ -67,6 +84,19 @@ class Adam(Optimizer):
             xp.divide(m, scratch, out=scratch)  # m / (√v̂ + ε)
             scratch *= step_size
             p -= scratch
+
+    def _lazy_update(self, p, grad, m, v, step_size, bias_correction2_sqrt):
+        """Adam at the rows of a RowGradient only (lazy Adam, module docstring); p, m, v: (V, D), in place."""
+        grad = grad.coalesce()  # each row once, its gradients summed
+        rows, g = grad.rows, grad.values  # (R,), (R, D)
+        if self.weight_decay != 0 and self.DECOUPLED:
+            p[rows] *= 1 - self.lr * self.weight_decay  # AdamW: shrink the rows looked up
+        elif self.weight_decay != 0:
+            g = g + self.weight_decay * p[rows]  # Adam: L2 penalty through those rows' gradient
+        m_rows = self.beta1 * m[rows] + (1 - self.beta1) * g  # (R, D)
+        v_rows = self.beta2 * v[rows] + (1 - self.beta2) * (g * g)  # (R, D)
+        m[rows], v[rows] = m_rows, v_rows
+        p[rows] -= step_size * m_rows / (backend.xp().sqrt(v_rows) / bias_correction2_sqrt + self.eps)
 
     def _scratch(self, p):
         """A view shaped like p into the shared scratch buffer (grown when a larger or new-dtype p comes)."""

@@ -1,6 +1,7 @@
 """Stochastic gradient descent with momentum, Nesterov momentum and weight decay (PyTorch's formulation)."""
 
 from minishop.optim.optimizer import Optimizer
+from minishop.row_gradient import RowGradient
 
 
 class SGD(Optimizer):
@@ -10,6 +11,10 @@ class SGD(Optimizer):
         b = g on the first step, else momentum * b + g  (velocity)
         d = g + momentum * b if nesterov else b         (Nesterov looks one step ahead)
         p = p - lr * d                                  (with momentum = 0: plain p - lr * g)
+
+    A RowGradient (a table's gradient kept as its rows, minishop/row_gradient.py) with plain SGD moves only
+    those rows: p[rows] -= lr * g[rows], an index-add, the same numbers as the dense update. Momentum and
+    weight decay change every row, so for them it is made dense first (to_dense()).
     """
 
     HYPERPARAMETERS = ("momentum", "nesterov", "weight_decay")
@@ -28,6 +33,11 @@ class SGD(Optimizer):
             if parameter.grad is None:
                 continue
             g = parameter.grad
+            if isinstance(g, RowGradient) and self.momentum == 0 and self.weight_decay == 0:
+                g.add_to(parameter.data, alpha=-self.lr)  # p[rows] -= lr * g at the rows looked up only
+                continue
+            if isinstance(g, RowGradient):
+                g = g.to_dense()  # momentum and weight decay move every row
             if self.weight_decay != 0:
                 g = g + self.weight_decay * parameter.data
             if self.momentum != 0:

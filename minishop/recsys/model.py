@@ -33,16 +33,24 @@ class SequentialRecommender(Module):
     d_model: embedding width D. n_blocks: transformer blocks L. n_heads: attention heads.
     max_len: the longest history read (older items are cut). dropout: on embeddings, attention and blocks.
     norm_first: pre-LayerNorm blocks (True, trains more easily) or the original post-LN (False).
+    sparse_items: the item table's gradient as a RowGradient (only the rows a step looked up: its histories,
+    targets and sampled negatives) instead of a dense (n_items + 1, D) array, so that the sampled softmax and
+    BCE steps, with Adam's lazy row update, cost the same at 10k and 1M items (minishop/row_gradient.py). The
+    full softmax multiplies by the whole table, so its gradient stays dense either way. A training choice,
+    not part of the model: it is not in `config`, and checkpoints are the same with or without it.
     """
 
-    def __init__(self, n_items, d_model=64, n_blocks=2, n_heads=2, max_len=50, dropout=0.2, norm_first=True):
+    def __init__(self, n_items, d_model=64, n_blocks=2, n_heads=2, max_len=50, dropout=0.2, norm_first=True,
+                 sparse_items=False):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"SequentialRecommender: d_model={d_model} must be divisible by n_heads={n_heads}")
         self.config = dict(n_items=n_items, d_model=d_model, n_blocks=n_blocks, n_heads=n_heads,
                            max_len=max_len, dropout=dropout, norm_first=norm_first)
         self.n_items, self.d_model, self.max_len = n_items, d_model, max_len
-        self.item_embedding = Embedding(n_items + 1, d_model)  # (n_items + 1, D), row 0 = padding
+        # (n_items + 1, D), row 0 = padding; every lookup of it, scored candidates included, goes through this
+        # module, so sparse_items makes all of them RowGradients
+        self.item_embedding = Embedding(n_items + 1, d_model, sparse=sparse_items)
         self.position_embedding = Embedding(max_len, d_model)  # (max_len, D)
         self.embedding_dropout = Dropout(dropout)
         # SASRec's point-wise feed-forward keeps the width: d_ff = d_model.

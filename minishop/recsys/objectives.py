@@ -15,6 +15,10 @@ Objectives, each a mean over the N real positions, with s(h, i) = h . E[i] the t
     bce      -log sigmoid(s(h, pos)) - log sigmoid(-s(h, neg))      SASRec: one sampled negative per position
     ce       -log softmax_i(s(h, i))[pos]   over ALL items          full softmax cross-entropy
     sampled  -log softmax over {pos} + K negatives shared by the batch   sampled softmax (large catalogues)
+
+bce and sampled read the candidates' rows E[i] through the model's item embedding (a lookup), so with
+SequentialRecommender(sparse_items=True) their gradient, like the histories', is only those rows (a
+RowGradient); ce multiplies by the whole table E[1:], whose gradient is dense, and so is the sum.
 """
 
 from dataclasses import dataclass, replace
