@@ -10,13 +10,18 @@ default ../shared/data/amazon-games.txt from the repository root); otherwise syn
 about 12% real positions.
 
 Timing: both frameworks train in ONE process, in alternating blocks of steps, on the same pre-built batches;
-we report the median time per step of each. Memory: each framework trains alone in a fresh subprocess, which
-reports its peak resident set size (VmHWM) and its RSS just before training (after imports and data), so the
-difference is what training itself needed. Both processes get the same glibc malloc settings (see set_malloc).
+we report the median time per step of each, by the wall clock (time.perf_counter, the default) or with
+--clock cpu by this process's CPU time (time.process_time), which other jobs on a shared machine disturb far
+less: on one thread it is the step's time without the waits for a core; on more threads it adds up every
+thread's work, spin-waits included, so it then measures work, not speed. Memory: each framework trains alone
+in a fresh subprocess, which reports its peak resident set size (VmHWM) and its RSS just before training
+(after imports and data), so the difference is what training itself needed. Both processes get the same
+glibc malloc settings (see set_malloc).
 
     python bench/train_step.py                 # both losses, timing + memory, both frameworks on 1 thread
     python bench/train_step.py --threads 2     # both on 2 threads
-    python bench/train_step.py --profile       # where minishop's BCE step spends its time (cProfile)
+    python bench/train_step.py --clock cpu     # CPU time per step instead of wall time (a loaded machine)
+    python bench/train_step.py --profile --loss ce   # where minishop's CE step spends its time (cProfile)
 """
 
 import argparse
@@ -177,7 +182,10 @@ FACTORIES = {"minishop": minishop_step_factory, "torch": torch_step_factory}
 
 # ---- measurements ------------------------------------------------------------------------------------------
 
-def time_interleaved(loss_name, batches, rounds, steps_per_round, warmup):
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def time_interleaved(loss_name, batches, rounds, steps_per_round, warmup, clock=time.perf_counter):
     """Median seconds per step of each framework, alternating blocks of steps so both see the same noise."""
     steps = {name: factory(loss_name) for name, factory in FACTORIES.items()}
     times = {name: [] for name in steps}
@@ -188,9 +196,9 @@ def time_interleaved(loss_name, batches, rounds, steps_per_round, warmup):
         order = list(steps) if round_index % 2 == 0 else list(reversed(list(steps)))
         for name in order:
             for i in range(steps_per_round):
-                start = time.perf_counter()
+                start = clock()
                 steps[name](batches[(round_index * steps_per_round + i) % len(batches)])
-                times[name].append(time.perf_counter() - start)
+                times[name].append(clock() - start)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -238,7 +246,10 @@ def main():
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     parser.add_argument("--threads", type=int, default=1, help="threads for BOTH frameworks, pinned in code "
                         "(torch.set_num_threads/set_num_interop_threads, threadpoolctl for BLAS and OpenMP); default 1")
-    parser.add_argument("--profile", action="store_true", help="cProfile minishop's step instead of comparing")
+    parser.add_argument("--clock", choices=list(CLOCKS), default="wall", help="time steps by the wall clock "
+                        "(default) or by this process's CPU time (time.process_time: steadier on a shared machine)")
+    parser.add_argument("--profile", action="store_true", help="cProfile minishop's step (of the first --loss) "
+                        "instead of comparing")
     parser.add_argument("--memory-worker", choices=list(FACTORIES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     losses = ["bce", "ce"] if args.loss == "both" else [args.loss]
@@ -258,9 +269,10 @@ def main():
         return profile_minishop(losses[0], batches, n_steps=args.rounds * args.steps)
 
     import torch
-    print(f"torch {torch.__version__}, numpy {np.__version__}, float32 in both; {threads_line}")
+    print(f"torch {torch.__version__}, numpy {np.__version__}, float32 in both; {threads_line}; "
+          f"clock: {args.clock}")
     for loss_name in losses:
-        seconds = time_interleaved(loss_name, batches, args.rounds, args.steps, args.warmup)
+        seconds = time_interleaved(loss_name, batches, args.rounds, args.steps, args.warmup, CLOCKS[args.clock])
         ours, theirs = 1 / seconds["minishop"], 1 / seconds["torch"]
         line = (f"{loss_name:>3}: minishop {ours:6.2f} steps/s ({seconds['minishop'] * 1e3:6.1f} ms)   "
                 f"torch {theirs:6.2f} steps/s ({seconds['torch'] * 1e3:6.1f} ms)   ratio {ours / theirs:.2f}x")
