@@ -4,6 +4,8 @@ Each fast path keeps a plain NumPy reading beside it (its docstring names it); t
 one to that reading. Shapes all differ (rows, features, classes) so a swapped axis fails.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -63,6 +65,51 @@ def test_linear_cross_entropy_matches_pytorch_on_large_scores():
     np.testing.assert_allclose(loss.item(), reference.item(), rtol=1e-12)
     np.testing.assert_allclose(hidden.grad, h.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(weight.grad, w.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_linear_cross_entropy_rows_outside_the_unshifted_range_match_pytorch():
+    """exp(z) is first tried without the max-shift; rows whose scores would overflow (hundreds) or sit all far
+    below zero take the shifted path, beside ordinary rows of the same block. No overflow warning escapes."""
+    hidden, weight, targets = _inputs(6, 5, 37, seed=5)
+    weight.data[:, 0] = 4.0 + 0.1 * weight.data[:, 0]  # every item has a large first feature ...
+    hidden.data[1] = [-27.5, 0.0, 0.0, 0.0, 0.0]  # ... so row 1 scores about -110 for every item
+    hidden.data[3] *= 40.0  # row 3: scores in the hundreds
+    for dtype in (np.float64, np.float32):
+        h, w = (Tensor(t.data.astype(dtype), requires_grad=True) for t in (hidden, weight))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            loss = linear_cross_entropy(h, w, targets, chunk_elements=37 * 4, min_rows=1)  # blocks of 3 rows
+            loss.backward()
+        th, tw = (torch.tensor(t.data, requires_grad=True) for t in (h, w))
+        reference = torch.nn.functional.cross_entropy(th @ tw.T, torch.tensor(targets))
+        reference.backward()
+        rtol = 1e-12 if dtype == np.float64 else 2e-5
+        np.testing.assert_allclose(loss.item(), reference.item(), rtol=rtol)
+        np.testing.assert_allclose(h.grad, th.grad.numpy(), rtol=rtol * 10, atol=rtol * 1e-2)
+        np.testing.assert_allclose(w.grad, tw.grad.numpy(), rtol=rtol * 10, atol=rtol * 1e-2)
+
+
+@pytest.mark.parametrize("scale", [1.0, 6.0, 40.0, -110.0])  # ordinary, large, overflowing, all far below zero
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_exp_scores_is_the_max_shifted_exponential(scale, dtype):
+    """The block kernel against its plain reading: top = z.max(1), e = exp(z - top), up to each row's
+    constant (the fast path may shift by 0): same softmax e / sum(e), same logsumexp top + log(sum(e))."""
+    from minishop.fused_cross_entropy import _exp_scores
+
+    rng = np.random.default_rng(6)
+    h, W = rng.standard_normal((4, 7)), rng.standard_normal((29, 7))
+    t = np.array([3, 0, 28, 3])
+    z = (h @ W.T) * scale if scale > 0 else h @ W.T + scale  # (4, 29)
+    h = h * scale if scale > 0 else np.hstack([h, np.ones((4, 1))])  # the same z from the kernel's matmul
+    W = W if scale > 0 else np.hstack([W, np.full((29, 1), scale)])
+    h, W, e = h.astype(dtype), W.astype(dtype), np.empty((4, 29), dtype)
+    top, sums, target_scores = _exp_scores(h, W, t, e)
+    plain = np.exp(z - z.max(axis=1, keepdims=True))
+    rtol = 1e-12 if dtype == np.float64 else 1e-4  # float32: z itself carries |z| * 1e-7
+    np.testing.assert_allclose(e / sums, plain / plain.sum(axis=1, keepdims=True), rtol=rtol, atol=1e-30)
+    np.testing.assert_allclose(top + np.log(sums), z.max(axis=1, keepdims=True) + np.log(plain.sum(1, keepdims=True)),
+                               rtol=rtol)
+    np.testing.assert_allclose(target_scores, z[np.arange(4), t], rtol=rtol)
 
 
 def test_linear_cross_entropy_without_graph_and_with_one_input_frozen():
