@@ -1,6 +1,7 @@
 """How the recommender's training step grows: step time and peak memory against catalogue size, batch and length.
 
-    python bench/scaling.py                  # the three sweeps below, full CE and sampled softmax, 1 thread
+    python bench/scaling.py                  # the three sweeps below, full CE and sampled softmax (dense and
+                                             # sparse rows), 1 thread
     python bench/scaling.py --sweep catalog --threads 2
 
 Sweeps (synthetic data, the Amazon Games model otherwise: d 50, 2 blocks, 1 head, dropout 0.5, Adam):
@@ -12,10 +13,13 @@ Histories: lengths 2 + a geometric number with mean length/6 (about 20% of the p
 
 Expected: the full softmax (fused kernel, minishop.fused_cross_entropy) costs O(N * C * D) per step,
 linear in the catalogue C and in the number N of real positions; the sampled softmax (--negatives
-shared negatives) costs O(N * K * D) for its loss, flat in C, plus the dense update of the item table,
-O(C * D) (its gradient, Adam's two moments), which dominates at a million items. Memory: the item
-table, its gradient and Adam's two moments are 4 copies of C * D floats (800 MB at 1M items), plus for
-the full softmax one block of scores and the fused kernel's (C, D) gradient.
+shared negatives) costs O(N * K * D) for its loss, flat in C, plus, with a dense gradient, the update
+of the whole item table, O(C * D) (its gradient, Adam's two moments), which dominates at a million items.
+"sampled-sparse" is the same loss with SequentialRecommender(sparse_items=True): the table's gradient is
+only the rows looked up (minishop/row_gradient.py) and Adam updates only those (lazy Adam), so the whole
+step is flat in C. Memory: the item table and Adam's two moments are 3 copies of C * D floats (600 MB at
+1M items), plus a dense gradient (a 4th copy) unless sparse, plus for the full softmax one block of
+scores and the fused kernel's (C, D) gradient.
 
 Each configuration runs alone in a fresh subprocess, which reports the median seconds per step (wall, and
 CPU seconds of the process: with one thread, what a quiet machine's wall clock would read) and its peak
@@ -58,8 +62,15 @@ def synthetic_histories(n_histories, n_items, length, rng):
     return [rng.integers(1, n_items + 1, size=n).tolist() for n in lengths]
 
 
+LABELS = {"ce": "full CE", "sampled": "sampled", "sampled-sparse": "sampled, sparse rows", "bce": "bce",
+          "bce-sparse": "bce, sparse rows"}
+
+
 def worker(loss, n_items, batch, length, negatives, steps, threads):
-    """Train alone for `steps` steps; print the median wall and CPU seconds per step, peak and start RSS (MB)."""
+    """Train alone for `steps` steps; print the median wall and CPU seconds per step, peak and start RSS (MB).
+
+    loss: a key of LOSSES, or that key + "-sparse" for the item table's gradient as rows (sparse_items=True).
+    """
     import minishop
     from minishop.optim import Adam
     from minishop.recsys import LOSSES, SequentialRecommender, make_batch
@@ -69,7 +80,9 @@ def worker(loss, n_items, batch, length, negatives, steps, threads):
     batches = [synthetic_histories(batch, n_items, length, rng) for _ in range(4)]
     before = rss_mb()
     minishop.manual_seed(0)
-    model = SequentialRecommender(n_items, d_model=50, n_blocks=2, n_heads=1, max_len=length, dropout=0.5)
+    loss, sparse = loss.removesuffix("-sparse"), loss.endswith("-sparse")
+    model = SequentialRecommender(n_items, d_model=50, n_blocks=2, n_heads=1, max_len=length, dropout=0.5,
+                                  sparse_items=sparse)
     optimizer = Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.98))
     times, cpu_times, positions = [], [], []
     for i in range(steps + 1):  # the first step is a warm-up
@@ -97,7 +110,8 @@ def measure(loss, config, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sweep", choices=["all"] + list(SWEEPS), default="all")
-    parser.add_argument("--losses", default="ce,sampled", help="comma-separated: ce, sampled, bce")
+    parser.add_argument("--losses", default="ce,sampled,sampled-sparse",
+                        help="comma-separated: ce, sampled, bce, and sampled-sparse, bce-sparse (sparse_items=True)")
     parser.add_argument("--negatives", type=int, default=2000, help="shared negatives of the sampled softmax")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per configuration (after one warm-up)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads, pinned with threadpoolctl")
@@ -117,7 +131,8 @@ def main():
             for loss in args.losses.split(","):
                 m = measure(loss, config, args)
                 print(f"| {sweep} | {config['n_items']:,} | {config['batch']} | {config['length']} "
-                      f"| {m['positions']} | {loss} | {m['seconds'] * 1e3:.0f} | {m['cpu_seconds'] * 1e3:.0f} "
+                      f"| {m['positions']} | {LABELS.get(loss, loss)} | {m['seconds'] * 1e3:.0f} "
+                      f"| {m['cpu_seconds'] * 1e3:.0f} "
                       f"| {m['peak_mb']:.0f} (+{m['peak_mb'] - m['before_mb']:.0f}) |", flush=True)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 

@@ -46,7 +46,8 @@ class Adam(Optimizer):
 
         No array is allocated per step: every intermediate goes into one scratch buffer (the size of the
         largest parameter, shared by all), so each line below is one pass over memory. The plain reading
-        is the three formulas of the module docstring.
+        is the three formulas of the module docstring. A RowGradient goes to `_lazy_update` instead, which
+        works on small (R, D) copies of the rows it names.
         """
         xp = backend.xp()
         self.step_count += 1
