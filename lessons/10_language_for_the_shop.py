@@ -292,7 +292,7 @@ reviews = corpus.shop_reviews()
 chosen = np.random.default_rng(0).permutation(len(reviews.texts))[:1500]  # a fixed sample
 texts = [reviews.texts[i] for i in chosen]
 stars = [reviews.ratings[i] - 1 for i in chosen]  # class 0..4 = 1..5 stars
-config = ClassifierTaskConfig(vocab_size=256 + 302 + n_special, d_model=32, n_blocks=1, n_heads=2, max_len=40, pooling="mean", epochs=4,
+config = ClassifierTaskConfig(tokenizer="bpe", vocab_size=256 + 302 + n_special, d_model=32, n_blocks=1, n_heads=2, max_len=40, pooling="mean", epochs=4,
                               batch_size=32, lr=5e-3, warmup_steps=10, patience=0, seed=0)
 results = train_classifier(texts, stars, RATING_CLASSES, f"{run_folder}/reviews", config, progress=False)
 for name in ("model", "bow"):

@@ -30,7 +30,8 @@ def test_model_defaults_equal_config_defaults_equal_command_defaults(command, co
     signature = inspect.signature(model_class).parameters
     config = config_class()
     for name in SIZES:
-        if name in signature:  # TextLM is pre-LN only and has no norm_first
+        if name in signature and getattr(config, name) is not None:  # None: chosen from the data (the
+            # classifier's n_blocks and max_len); TextLM is pre-LN only and has no norm_first
             assert signature[name].default == getattr(config, name), f"{model_class.__name__}({name}=...)"
     assert {"d_model", "n_blocks", "n_heads", "max_len", "dropout"} <= set(signature)
     assert parsed_config(command, config_class) == config

@@ -136,7 +136,8 @@ def test_resume_on_changed_data_is_an_error_and_evaluate_notes_the_change(tmp_pa
 
 REVIEWS = str(Path(__file__).parent / "fixtures" / "text" / "small_reviews.tsv")
 CLASSIFIER = ["train-classifier", "--data", REVIEWS, "--epochs", "4", "--vocab-size", "300", "--d-model", "16",
-              "--n-blocks", "1", "--n-heads", "2", "--max-len", "24", "--patience", "0", "--quiet"]
+              "--n-blocks", "1", "--n-heads", "2", "--max-len", "24", "--tokenizer", "bpe", "--pooling", "mean",
+              "--patience", "0", "--quiet"]  # every setting typed: no automatic choice before training
 
 
 def test_an_interrupted_text_run_resumes_with_resume_alone_to_the_same_results(tmp_path, monkeypatch, capsys):

@@ -6,6 +6,8 @@ Read in this order:
   classifier.py  ReviewClassifier: a transformer encoder with pooling and a linear head
   bow.py         the bag-of-words (TF-IDF + logistic regression) baseline
   corpus.py      the texts and their padded id arrays
+  word_pairs.py  WordPairVocab: words and neighbouring word pairs as tokens (for the bag of embeddings)
+  auto.py        the classifier's settings chosen from the data: a time-boxed contest on an inner split
   training.py    train / load / use both tasks with the one training loop
   cli.py         `minishop train-lm`, `generate`, `train-classifier`, `classify`
 """

@@ -135,6 +135,8 @@ class ReviewClassifier(Module):
         """How much each token counts for the prediction (B, T); padding gets 0 and rows sum to 1.
 
         With attention pooling: the pooling weights a_t themselves (the pooled vector IS sum_t a_t h_t).
+        With mean pooling and no blocks: how much each token pushed towards the predicted class
+        (mean_contributions).
         Otherwise: the attention each token receives in the last block, averaged over heads and over the
         real query tokens (or taken from the <cls> query with cls pooling).
         """
@@ -147,9 +149,11 @@ class ReviewClassifier(Module):
                 weights = self.pooling_weights(self.encoder(backend.asarray(ids), key_padding_mask=padding), padding)
             self.train(was_training)
             return weights.data  # (B, T)
+        if not self.encoder.blocks and self.pooling == "mean":
+            return self.mean_contributions(ids, padding)  # (B, T)
         if not self.encoder.blocks:
             raise ValueError(f"token_importance: a model with n_blocks=0 and pooling={self.pooling!r} has no "
-                             "attention to read; use pooling='attention'")
+                             "attention to read; use pooling='attention' or 'mean'")
         _, all_weights = self.explain(ids, padding)
         weights = all_weights[-1].mean(axis=1)  # (B, T_query, T_key), averaged over heads
         if self.pooling == "cls":
@@ -157,3 +161,29 @@ class ReviewClassifier(Module):
         real = (~padding).astype(weights.dtype)  # (B, T)
         received = (weights * real[:, :, None]).sum(axis=1) / real.sum(axis=1, keepdims=True)  # (B, T)
         return xp.where(padding, 0.0, received)
+
+    def mean_contributions(self, ids, padding):  # ids (B, T), padding bool (B, T)
+        """With no blocks and mean pooling the logits are a sum over tokens, so each token's part is exact:
+
+            logit_k = (1/T) sum_t h_t . W_k + b_k,    c_t = h_t . (W_k - mean_j W_j) / T
+
+        for the predicted class k (c_t > 0: token t pushed towards k rather than the average class). The
+        importance is the positive part, normalised: max(c_t, 0) / sum_s max(c_s, 0) (B, T), rows summing to 1
+        (uniform over the real tokens when none pushed towards k); padding gets 0.
+        """
+        xp = backend.xp()
+        was_training = self.training
+        self.eval()
+        with no_grad():
+            ids, padding = backend.asarray(ids), backend.asarray(padding)
+            hidden = self.encoder(ids, key_padding_mask=padding)  # (B, T, D)
+            logits = self.head(mean_pool(hidden, padding)).data  # (B, C)
+        self.train(was_training)
+        hidden = hidden.data
+        W = self.head.weight.data  # (D, C)
+        towards = W[:, logits.argmax(axis=1)].T - W.mean(axis=1)  # (B, D): W_k - mean_j W_j of each row's class
+        pushed = xp.where(padding, 0.0, xp.maximum((hidden * towards[:, None, :]).sum(axis=-1), 0.0))  # (B, T)
+        real = (~padding).astype(pushed.dtype)  # (B, T)
+        total = pushed.sum(axis=1, keepdims=True)  # (B, 1); the 1/T is the same for every token: it cancels
+        uniform = real / real.sum(axis=1, keepdims=True)
+        return xp.where(total > 0, pushed / xp.where(total > 0, total, 1.0), uniform)  # (B, T)

@@ -102,10 +102,12 @@ def check_sampling(args):
 def _add_train_classifier(subparsers):
     parser = subparsers.add_parser(
         "train-classifier", help="train a review classifier and compare it with bag-of-words",
-        description="Train the transformer review classifier and a TF-IDF logistic-regression baseline on the "
-                    "same 70% of the examples; score both on the same seeded 20% held out, and write "
-                    "OUT/results.json. Without --data: the bundled shop's reviews (--target sentiment or rating). "
-                    "Settings: defaults < --config file < command-line options.")
+        description="Train a review classifier and a TF-IDF logistic-regression baseline on the same 70% of the "
+                    "examples; score both on the same seeded 20% held out, and write OUT/results.json. The "
+                    "tokenizer, blocks, pooling and max-len not given are chosen from the data: a bag of word "
+                    "and word-pair embeddings and a transformer compete on an inner split of the other 80%% "
+                    "(--auto-seconds). Without --data: the bundled shop's reviews (--target sentiment or "
+                    "rating). Settings: defaults < --config file < command-line options.")
     add_config_flags(parser, ClassifierTaskConfig)
     parser.add_argument("--out", default="runs/classifier", help="run folder to write (default: runs/classifier)")
     add_run_flags(parser)
@@ -113,21 +115,46 @@ def _add_train_classifier(subparsers):
 
 
 def run_train_classifier(args):
-    """Settings -> minishop.text.training.train_review_classifier -> accuracy and macro-F1 of both models."""
+    """Settings -> minishop.text.training.train_review_classifier -> the choice made, then accuracy and macro-F1
+    of the model and of bag-of-words, and which of the two won."""
     results = train_review_classifier(args.out, task_config(ClassifierTaskConfig, args), args.overwrite,
                                       args.resume)
+    print_choice(results["auto"])
     print(f"held-out test: {results['data']['test']} examples, classes {results['model']['classes']}")
-    print(f"  {'':12s} {'accuracy':>9s} {'macro-F1':>9s}")
-    for name, label in (("model", "transformer"), ("bow", "bag-of-words")):
-        print(f"  {label:12s} {results[name]['accuracy']:9.4f} {results[name]['macro_f1']:9.4f}")
+    print(f"  {'':18s} {'accuracy':>9s} {'macro-F1':>9s}")
+    for name, label in (("model", results["model"]["kind"]), ("bow", "bag-of-words")):
+        print(f"  {label:18s} {results[name]['accuracy']:9.4f} {results[name]['macro_f1']:9.4f}")
+    verdict = results["verdict"]
+    winner = {"model": f"the {results['model']['kind']} wins", "bag-of-words": "the bag-of-words baseline wins",
+              "tie": "a tie"}[verdict["winner"]]
+    print(f"  {winner} on macro-F1 ({verdict['model']:.4f} against {verdict['bow']:.4f})")
     print(f"results written to {args.out}/results.json")
+
+
+def print_choice(choice):
+    """The automatic choice as a small table: each candidate's inner-validation score and time, the winner."""
+    chosen = ", ".join(f"{name} {value}" for name, value in choice["settings"].items())
+    if not choice["candidates"]:
+        print(f"settings chosen without a contest: {chosen or 'none (all given)'}")
+        return
+    inner = choice["inner"]
+    print(f"automatic choice ({', '.join(choice['by_contest'])}) on an inner split of the non-test examples "
+          f"({inner['train']} train / {inner['valid']} validation), {choice['epochs_each']} epochs each:")
+    print(f"  {'candidate':52s} {'macro-F1':>9s} {'seconds':>8s}")
+    for candidate in choice["candidates"]:
+        mark = "  <- chosen" if candidate["name"] == choice["chosen"] else ""
+        print(f"  {candidate['name']:52s} {candidate['macro_f1']:9.4f} {candidate['seconds']:8.1f}{mark}")
+    for name in choice["left_out"]:
+        print(f"  {name:52s} left out: over --auto-seconds {choice['seconds_budget']:g}")
+    print(f"settings used: {chosen}")
 
 
 def _add_classify(subparsers):
     parser = subparsers.add_parser(
         "classify", help="label texts with a trained review classifier",
-        description="Print each text's predicted label, the class probabilities, and the tokens that received "
-                    "the most attention in the last block.",
+        description="Print each text's predicted label, the class probabilities, and the tokens the prediction "
+                    "leaned on most (the attention they received in the last block; without blocks, how much "
+                    "each pushed towards the predicted label).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help="run folder of train-classifier, or a .ckpt in it")
     parser.add_argument("texts", metavar="TEXT", nargs="+", help="one or more texts to classify")
@@ -145,4 +172,4 @@ def run_classify(args):
         attended = sorted(result["attention"], key=lambda pair: -pair[1])[: args.top_tokens]
         print(f"{result['label']}\t{text}")
         print(f"  probabilities: {probabilities}")
-        print("  most attended: " + ", ".join(f"{token!r} {weight:.2f}" for token, weight in attended))
+        print("  leaned on: " + ", ".join(f"{token!r} {weight:.2f}" for token, weight in attended))

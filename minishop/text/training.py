@@ -19,16 +19,20 @@ tokenizer is learned from the training products only, and the model, a unigram L
 scored by perplexity on the same validation tokens, so the three numbers compare directly.
 
 The review classifier: the labelled examples are split once, seeded: 20% held out for the final test, 10% for
-validation (early stopping and the best checkpoint), the rest for training. The tokenizer, the transformer and
-the bag-of-words model learn from the same training examples and are scored on the same test examples by the
-same functions, so results.json compares like with like:
+validation (early stopping and the best checkpoint), the rest for training. The settings left unset (the
+tokenizer, the number of blocks, the pooling, max_len) are first chosen from the data (minishop.text.auto: a
+short contest between a bag of word and word-pair embeddings and the transformer, on an inner split of the
+non-test examples). The tokenizer, the chosen model and the bag-of-words model learn from the same training
+examples and are scored on the same test examples by the same functions, so results.json compares like with
+like, and says which won:
 
-    {"model": {"accuracy", "macro_f1", "confusion_matrix", ...}, "bow": {...}, "data": {...}}
+    {"model": {"accuracy", "macro_f1", "confusion_matrix", "kind", ...}, "bow": {...}, "data": {...},
+     "auto": {"candidates", "chosen", "settings", ...}, "verdict": {"winner", "by", "difference", ...}}
 
-Small labelled files (about a thousand sentences) are where a transformer trained from scratch memorises its
-training set within a few epochs; word dropout (`drop_words`), whole-word tokens (`tokenizer="words"`),
-max pooling and weight averaging (`average_from`) are the options meant for them (bench/README.md has the
-measurements).
+On small labelled files (about a thousand sentences) a transformer trained from scratch learns its training
+set by heart within a few epochs; the bag of embeddings (whole words and word pairs, fastText's model) then
+does better, and word dropout (`word_dropout`) and weight averaging (`average_from`) help both (bench/README.md
+has the measurements).
 
 A run folder holds best.ckpt / last.ckpt / metrics.jsonl (from minishop.train), then tokenizer.json (in HuggingFace
 `tokenizers` JSON; words.json for a word vocabulary), task.json (what is needed to rebuild the model) and
@@ -50,6 +54,9 @@ from minishop.text.lm import TextLM
 from minishop.tokenizers import BPETokenizer
 from minishop.tokenizers.words import FORMAT as WORD_FORMAT
 from minishop.tokenizers.words import WordVocab
+from minishop.text import auto
+from minishop.text.word_pairs import FORMAT as PAIR_FORMAT
+from minishop.text.word_pairs import WordPairVocab
 from minishop.train import train
 
 np = backend.np
@@ -192,11 +199,16 @@ def generate_text(model, tokenizer, prompt, max_new_tokens=100, greedy=False, te
 
 @dataclass
 class ClassifierTaskConfig(ModelConfig):
-    """Data, sizes and training settings of the review classifier (defaults: about a minute on a laptop CPU
-    for the bundled shop, seconds for a 1,000-line file; bench/README.md has how they compare)."""
+    """Data, sizes and training settings of the review classifier. The settings left at None are chosen from
+    the data (minishop.text.auto): the tokenizer, the blocks and the pooling by a short contest on an inner
+    validation split, max_len from the training texts' lengths; a setting given (flag, --config file, or
+    argument) is used as given. bench/README.md has how the choices compare with bag-of-words."""
 
+    n_blocks: int = setting(None, "transformer blocks; 0 = no attention, a mean of the token embeddings (default: "
+                                  "chosen on an inner validation split)")
     n_heads: int = 4
-    max_len: int = 64
+    max_len: int = setting(None, "longest text read, in tokens (longer ones are cut, and counted; default: the "
+                                 "longest training text, at most 256 tokens without blocks, 128 with)")
     dropout: float = 0.1
     data: str = setting(None, "labelled file: text<TAB>label lines, or CSV with a header (default: the shop's "
                               "reviews)")
@@ -209,15 +221,22 @@ class ClassifierTaskConfig(ModelConfig):
     shop: str = setting(None, "shop folder with reviews.jsonl, read without --data (default: the bundled shop)")
     target: str = setting("sentiment", "label of the shop's reviews (ignored with --data)",
                           choices=("sentiment", "rating"))
-    tokenizer: str = setting("bpe", "'bpe' (byte-level BPE of --vocab-size ids) or 'words' (whole lower-cased "
-                                    "words; for small files)", choices=("bpe", "words"))
+    tokenizer: str = setting(None, "'bpe' (byte-level BPE of --vocab-size ids), 'words' (whole lower-cased words) "
+                                   "or 'words+pairs' (words and neighbouring word pairs, for --n-blocks 0) "
+                                   "(default: chosen on an inner validation split)",
+                             choices=("bpe", "words", "words+pairs"))
     vocab_size: int = setting(1000, "BPE vocabulary size (256 bytes + merges + specials)")
     min_word_count: int = setting(1, "with --tokenizer words: keep training words seen at least this often, the "
                                      "rest become <unk>")
     word_dropout: float = setting(0.1, "share of training tokens replaced by <unk> each epoch (regularises small "
                                        "files)")
-    pooling: str = setting("mean", "how the tokens become one vector: 'mean', 'max', 'mean+max' (both), "
-                                   "'attention' (a learned weighting) or 'cls' (the first token)", choices=POOLINGS)
+    pooling: str = setting(None, "how the tokens become one vector: 'mean', 'max', 'mean+max' (both), "
+                                 "'attention' (a learned weighting) or 'cls' (the first token) (default: chosen "
+                                 "on an inner validation split)", choices=POOLINGS)
+    auto_seconds: float = setting(60.0, "time box of the choice of the settings left unset (tokenizer, blocks, "
+                                        "pooling), in estimated seconds of one CPU core; each candidate trains "
+                                        "the epochs that fit (counted from the data's size, so the same data "
+                                        "always chooses the same)")
     epochs: int = 20
     batch_size: int = 32
     lr: float = 1e-3
@@ -286,7 +305,7 @@ def predict_proba(model, sequences, pad_id, batch_size=128):
     return np.concatenate(outputs)
 
 
-TOKENIZERS = ("bpe", "words")
+TOKENIZERS = ("bpe", "words", "words+pairs")
 
 
 def build_tokenizer(texts, config):
@@ -295,14 +314,17 @@ def build_tokenizer(texts, config):
         return BPETokenizer.train(texts, config.vocab_size)
     if config.tokenizer == "words":
         return WordVocab.train(texts, config.min_word_count)
+    if config.tokenizer == "words+pairs":
+        return WordPairVocab.train(texts, config.min_word_count)
     raise ValueError(f"ClassifierTaskConfig(tokenizer={config.tokenizer!r}): expected one of {TOKENIZERS}")
 
 
 def load_tokenizer(path):
-    """A BPETokenizer or a WordVocab from a run's tokenizer.json or words.json (a WordVocab file says its format)."""
+    """A BPETokenizer, WordVocab or WordPairVocab from a run's tokenizer.json or words.json (a word file says
+    its format)."""
     with open(path, encoding="utf-8") as file:
-        is_words = json.load(file).get("format") == WORD_FORMAT
-    return WordVocab.load(path) if is_words else BPETokenizer.load(path)
+        kind = json.load(file).get("format")
+    return {WORD_FORMAT: WordVocab.load, PAIR_FORMAT: WordPairVocab.load}.get(kind, BPETokenizer.load)(path)
 
 
 def train_review_classifier(out_dir, config=None, overwrite=False, resume=False):
@@ -313,6 +335,7 @@ def train_review_classifier(out_dir, config=None, overwrite=False, resume=False)
     """
     config = config or ClassifierTaskConfig()
     check_ranges(config)
+    check_auto_seconds(config)
     runs.open_run_folder(out_dir, resume, overwrite)
     with runs.building(out_dir):
         if not resume:
@@ -342,57 +365,122 @@ def load_labelled_texts(config):
 
 
 def train_classifier(texts, labels, class_names, out_dir, config=None, notes=None, progress=None, resume=False):
-    """Train and compare the transformer and the bag-of-words model on (texts, integer labels).
+    """Train and compare the classifier and the bag-of-words model on (texts, integer labels).
 
-    Writes out_dir/{best.ckpt, last.ckpt, metrics.jsonl, tokenizer.json, task.json, results.json} and
-    returns the results dict; `notes` (a dict) is added to its "data" part. progress, when given,
-    replaces config.progress (kept for the callers that pass it apart from the config). resume continues
-    from out_dir/last.ckpt.
+    The settings config leaves at None are chosen first (minishop.text.auto, on the non-test examples only).
+    Writes out_dir/{best.ckpt, last.ckpt, metrics.jsonl, tokenizer.json or words.json, task.json,
+    results.json} and returns the results dict; `notes` (a dict) is added to its "data" part. progress, when
+    given, replaces config.progress (kept for the callers that pass it apart from the config). resume
+    continues from out_dir/last.ckpt (the choice is made again first: the same data and seed choose the same).
     """
     config = config or ClassifierTaskConfig()
     config = config if progress is None else replace(config, progress=progress)
+    check_auto_seconds(config)
     labels = np.asarray(labels, dtype=np.int64)
     n_classes = len(class_names)
     parts = split_examples(len(texts), config)
-    texts_of = lambda index: [texts[i] for i in index]  # noqa: E731
-    tokenizer = build_tokenizer(texts_of(parts["train"]), config)
-    pad_id, unk_id = tokenizer.special_tokens["<pad>"], tokenizer.special_tokens["<unk>"]
-    encoded = {name: corpus.encode_texts(tokenizer, texts_of(index), config.max_len, add_eos=False)
-               for name, index in parts.items()}
+
+    def fit_candidate(candidate, train_index, valid_index):
+        return fit_classifier(texts, labels, n_classes, train_index, valid_index, candidate).run
+
+    by_rule = [name for name in ("max_len",) if getattr(config, name) is None]
+    config, choice = auto.choose(texts, parts, config, fit_candidate)
+    fitted = fit_classifier(texts, labels, n_classes, parts["train"], parts["valid"], config, out_dir, resume)
+    config = fitted.config
+    choice.update(by_rule=by_rule, settings={name: getattr(config, name) for name in choice["by_contest"] + by_rule})
+
+    test_texts = [texts[i] for i in parts["test"]]
+    model_predicted = predict_proba(fitted.model, fitted.encode(test_texts).sequences, fitted.pad_id).argmax(axis=1)
+    bow = BagOfWordsClassifier(n_classes)
+    bow.fit([texts[i] for i in parts["train"]], labels[parts["train"]], seed=config.seed)
+    test_labels = labels[parts["test"]]
+    results = {
+        "model": text_metrics.classification_report(test_labels, model_predicted, class_names),
+        "bow": text_metrics.classification_report(test_labels, bow.predict(test_texts), class_names),
+        "data": {"examples": len(texts), **{name: len(index) for name, index in parts.items()},
+                 "truncated": sum(fitted.encode([texts[i] for i in index]).truncated for index in parts.values()),
+                 "max_len": config.max_len, "class_counts": np.bincount(labels, minlength=n_classes).tolist(),
+                 **(notes or {})},
+        "training": {"epochs_run": fitted.run.epochs_run, "best_epoch": fitted.run.best_epoch,
+                     "seconds": fitted.run.seconds},
+    }
+    results["model"]["kind"] = model_kind(config)
+    results["auto"] = choice
+    results["verdict"] = verdict(results)
+    runs.write_run(out_dir, tokenizer=fitted.tokenizer, results=results,
+                   task={"task": "review-classifier", "model": fitted.model.config, "classes": list(class_names),
+                         "train": asdict(config)})
+    return results
+
+
+def check_auto_seconds(config):
+    """auto_seconds must be a number of seconds, 0 or more (0: no contest, the cheapest candidate)."""
+    if config.auto_seconds is None or config.auto_seconds < 0:
+        raise ValueError(f"--auto-seconds {config.auto_seconds!r}: expected a value >= 0")
+
+
+def model_kind(config):
+    """'bag of embeddings' (no blocks) or 'transformer': how the table names the model."""
+    return "bag of embeddings" if config.n_blocks == 0 else "transformer"
+
+
+def verdict(results, metric="macro_f1"):
+    """{"winner": "model", "bag-of-words" or "tie", "by", "model", "bow", "difference"}: plain words for
+    results.json and the printed table on whether the baseline won."""
+    model, bow = results["model"][metric], results["bow"][metric]
+    winner = "tie" if abs(model - bow) < 1e-12 else ("model" if model > bow else "bag-of-words")
+    return {"winner": winner, "by": metric, "model": model, "bow": bow, "difference": model - bow}
+
+
+@dataclass
+class FittedClassifier:
+    """A trained classifier with what is needed to use it: its tokenizer, the resolved config, the run."""
+
+    model: object
+    tokenizer: object
+    config: object
+    run: object
+
+    @property
+    def pad_id(self):
+        return self.tokenizer.special_tokens["<pad>"]
+
+    def encode(self, texts):
+        """corpus.Encoded of texts, cut to the model's max_len."""
+        return corpus.encode_texts(self.tokenizer, texts, self.config.max_len, add_eos=False)
+
+
+def fit_classifier(texts, labels, n_classes, train_index, valid_index, config, out_dir=None, resume=False):
+    """Learn the tokenizer from texts[train_index], then train a ReviewClassifier on those examples with early
+    stopping on macro-F1 over texts[valid_index]; a FittedClassifier. config.max_len None becomes the
+    longest training sequence (minishop.text.auto.fitted_max_len). Writes the checkpoints in out_dir if given."""
+    train_texts = [texts[i] for i in train_index]
+    tokenizer = build_tokenizer(train_texts, config)
+    if config.max_len is None:
+        lengths = [len(s) for s in corpus.encode_texts(tokenizer, train_texts, 10**9, add_eos=False).sequences]
+        config = replace(config, max_len=auto.fitted_max_len(lengths, config.n_blocks))
+    fitted = FittedClassifier(None, tokenizer, config, None)
+    train_set = fitted.encode(train_texts).sequences
+    valid_set = fitted.encode([texts[i] for i in valid_index]).sequences
+    pad_id, unk_id = fitted.pad_id, tokenizer.special_tokens["<unk>"]
 
     if config.device is not None:
         backend.set_backend(config.device)
     backend.manual_seed(config.seed)
-    model = ReviewClassifier(tokenizer.vocab_size, n_classes, config.d_model, config.n_blocks, config.n_heads,
-                             config.max_len, config.dropout, config.pooling, norm_first=config.norm_first)
+    fitted.model = ReviewClassifier(tokenizer.vocab_size, n_classes, config.d_model, config.n_blocks, config.n_heads,
+                                    config.max_len, config.dropout, config.pooling, norm_first=config.norm_first)
 
     def evaluate(m):
-        predicted = predict_proba(m, encoded["valid"].sequences, pad_id).argmax(axis=1)
-        return {"macro_f1": text_metrics.macro_f1(labels[parts["valid"]], predicted, n_classes),
-                "accuracy": text_metrics.accuracy(labels[parts["valid"]], predicted)}
+        predicted = predict_proba(m, valid_set, pad_id).argmax(axis=1)
+        return {"macro_f1": text_metrics.macro_f1(labels[valid_index], predicted, n_classes),
+                "accuracy": text_metrics.accuracy(labels[valid_index], predicted)}
 
-    run = train(model,
-                lambda rng: _batches(encoded["train"].sequences, labels[parts["train"]], config.batch_size, pad_id, rng,
-                                     config.word_dropout, unk_id),
-                lambda m, b: m.loss(b.ids, b.padding, b.labels, config.label_smoothing),
-                config.train_config(), evaluate=evaluate, out_dir=out_dir, resume=resume)
-
-    model_predicted = predict_proba(model, encoded["test"].sequences, pad_id).argmax(axis=1)
-    bow = BagOfWordsClassifier(n_classes)
-    bow.fit(texts_of(parts["train"]), labels[parts["train"]], seed=config.seed)
-    test_labels = labels[parts["test"]]
-    results = {
-        "model": text_metrics.classification_report(test_labels, model_predicted, class_names),
-        "bow": text_metrics.classification_report(test_labels, bow.predict(texts_of(parts["test"])), class_names),
-        "data": {"examples": len(texts), **{name: len(index) for name, index in parts.items()},
-                 "truncated": sum(e.truncated for e in encoded.values()), "max_len": config.max_len,
-                 "class_counts": np.bincount(labels, minlength=n_classes).tolist(), **(notes or {})},
-        "training": {"epochs_run": run.epochs_run, "best_epoch": run.best_epoch, "seconds": run.seconds},
-    }
-    runs.write_run(out_dir, tokenizer=tokenizer, results=results,
-                   task={"task": "review-classifier", "model": model.config, "classes": list(class_names),
-                         "train": asdict(config)})
-    return results
+    fitted.run = train(fitted.model,
+                       lambda rng: _batches(train_set, labels[train_index], config.batch_size, pad_id, rng,
+                                            config.word_dropout, unk_id),
+                       lambda m, b: m.loss(b.ids, b.padding, b.labels, config.label_smoothing),
+                       config.train_config(), evaluate=evaluate, out_dir=out_dir, resume=resume)
+    return fitted
 
 
 def split_examples(n, config):
