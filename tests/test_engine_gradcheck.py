@@ -89,6 +89,8 @@ CASES = {
     "softmax_axis0": (lambda a: F.softmax(a, axis=0), [(3, 4, 5)]),
     "log_softmax_last": (lambda a: F.log_softmax(a), [(3, 4, 5)]),
     "log_softmax_axis1": (lambda a: F.log_softmax(a, axis=1), [(3, 4, 5)]),
+    "linear_3d_bias": (lambda x, w, b: F.linear(x, w, b), [(2, 3, 4), (4, 5), (5,)]),
+    "linear_vector_no_bias": (lambda x, w: F.linear(x, w), [(4,), (4, 5)]),
     "layer_norm_affine": (lambda x, w, b: F.layer_norm(x, w, b), [(2, 3, 5), (5,), (5,)]),
     "layer_norm_plain_eps": (lambda x: F.layer_norm(x, eps=1e-3), [(4, 7)]),
     "embedding_repeated_ids": (lambda w: F.embedding(w, IDS), [(7, 3)]),

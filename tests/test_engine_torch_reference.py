@@ -111,6 +111,18 @@ def test_bce_sum_and_none_match_torch():
         assert_same(out, tout, [x], [tx])
 
 
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_linear_matches_torch(with_bias):
+    rng = np.random.default_rng(9)
+    x, tx = pair(rng.standard_normal((2, 3, 4)))
+    w, tw = pair(rng.standard_normal((4, 6)))  # (in, out): torch's weight is its transpose
+    b, tb = pair(rng.standard_normal(6))
+    out = F.linear(x, w, b if with_bias else None)
+    tout = torch.nn.functional.linear(tx, tw.T, tb if with_bias else None)
+    backward_both(out, tout)
+    assert_same(out, tout, [x, w, b][:2 + with_bias], [tx, tw, tb][:2 + with_bias])
+
+
 def test_layer_norm_matches_torch():
     rng = np.random.default_rng(5)
     x, tx = pair(rng.standard_normal((2, 3, 7)) * 4 + 1)

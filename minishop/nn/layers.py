@@ -38,10 +38,7 @@ class Linear(Module):
         self.bias = Parameter(_uniform((out_features,), bound)) if bias else None  # (out,)
 
     def forward(self, x):  # x (..., in)
-        y = x @ self.weight  # (..., out)
-        if self.bias is not None:
-            y = y + self.bias  # broadcasts over every leading axis
-        return y
+        return F.linear(x, self.weight, self.bias)  # (..., out) x @ W + b
 
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features}, bias={self.bias is not None})"
