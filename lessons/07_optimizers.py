@@ -459,8 +459,11 @@ print(f"loss of the last point {loss(path[-1]):.4f}; mean loss of the points {me
 from minishop.data import prepare
 from minishop.recsys import SequentialRecommender
 
-config = RecommenderConfig()
-shop_model = SequentialRecommender(prepare().n_items, d_model=config.d_model, n_blocks=config.n_blocks,
+from minishop.recsys.defaults import choose
+
+shop = prepare()
+config, _ = choose(RecommenderConfig(), shop.split)  # max_len, dropout, ...: chosen from the shop's histories
+shop_model = SequentialRecommender(shop.n_items, d_model=config.d_model, n_blocks=config.n_blocks,
                                    n_heads=config.n_heads, max_len=config.max_len)
 print(f"shop recommender: {shop_model.num_parameters():,} parameters")
 

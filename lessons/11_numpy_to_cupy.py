@@ -147,10 +147,11 @@ check_cosine_similarity(cosine_similarity)  # on arrays that refuse NumPy's func
 # %%
 from minishop.data import prepare
 from minishop.recsys import make_batch
+from minishop.recsys.defaults import choose
 from minishop.recsys.training import RecommenderConfig
 
 shop = prepare()  # lesson 8's data, and a batch as `minishop train` builds it on the shop
-shop_config = RecommenderConfig()
+shop_config, _ = choose(RecommenderConfig(), shop.split)  # the settings chosen from the shop's histories
 histories = [shop.split.train[user] for user in sorted(shop.split.train)[:shop_config.batch_size]]
 shop_batch = make_batch(histories, shop.n_items, shop_config.max_len, "ce", rng)
 B_shop, T_shop = shop_batch.items.shape

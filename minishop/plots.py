@@ -34,7 +34,7 @@ def comparison(results):
     if "itemknn" in results:  # the recommender: {"model": {"full": {...}, "sampled": {...}}, "popular": ...}
         return "test NDCG@10 (higher is better)", {
             protocol: {name: scores[protocol]["NDCG@10"] for name, scores in results.items()
-                       if isinstance(scores, dict) and protocol in scores}
+                       if isinstance(scores, dict) and isinstance(scores.get(protocol), dict)}
             for protocol in ("full", "sampled")}
     if "unigram" in results:  # the description LM
         return "validation perplexity (lower is better)", {

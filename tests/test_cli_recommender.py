@@ -27,7 +27,14 @@ def test_train_writes_the_run_folder_and_results_json(run_folder, capsys):
     assert sorted(os.listdir(run_folder)) == ["best.ckpt", "config.json", "data.json", "items.json", "last.ckpt",
                                                "metrics.jsonl", "results.json", "users.json"]
     results = json.load(open(os.path.join(run_folder, "results.json")))
-    assert set(results) == NAMES
+    assert set(results) == NAMES | {"verdict", "from_data"}
+    for protocol in ("full", "sampled"):  # says plainly whether a baseline wins, under each protocol
+        model, best = results["model"][protocol]["NDCG@10"], max(results[name][protocol]["NDCG@10"] for name in NAMES
+                                                                 if name != "model")
+        assert ("does NOT beat" in results["verdict"][protocol]) == (model <= best)
+    # the settings left out were chosen from the data, and say why; the ones typed (TINY) were not
+    assert set(results["from_data"]) == {"batch_size", "dropout", "patience"}
+    assert all(entry["why"] for entry in results["from_data"].values())
     for name in NAMES:
         assert set(results[name]) == {"full", "sampled"}
         for protocol in ("full", "sampled"):

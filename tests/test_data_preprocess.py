@@ -127,3 +127,17 @@ def test_pseudonymise_is_salted_and_stable():  # exported as minishop.data.pseud
     assert out["user"].tolist() == again["user"].tolist() and out["user"].iloc[0] != other["user"].iloc[0]
     with pytest.raises(ValueError, match="salt"):
         pseudonymise(frame, salt="")
+
+
+def test_adaptive_k_core_keeps_the_5_core_unless_it_empties_the_data():
+    dense = [(f"u{u}", f"i{i}") for u in range(8) for i in range(6)]  # every user and item has >= 6 rows
+    frame = table([(u, i, f"2023-01-{k % 28 + 1:02d}", "view") for k, (u, i) in enumerate(dense)])
+    out, report = preprocess.adaptive_k_core(frame)
+    assert len(out) == len(frame) and report.step.startswith("k-core (users >= 5")
+    # sessions over a big catalogue: each item seen 2-3 times, so a 5-core would drop everything
+    sparse = [(f"s{s}", f"i{(s + j) % 40}") for s in range(40) for j in range(3)]
+    frame = table([(u, i, f"2023-01-{k % 28 + 1:02d}", "view") for k, (u, i) in enumerate(sparse)])
+    assert len(preprocess.k_core(frame, 5, 5)[0]) == 0
+    out, report = preprocess.adaptive_k_core(frame)
+    assert len(out) == len(frame) and report.step.startswith("k-core (users >= 3")
+    assert "5-core keeps 0 of 120 rows (0%)" in report.notes[-1] and "3-core keeps 120" in report.notes[-1]

@@ -47,9 +47,16 @@ def _run(report, frame, step, *args, **kwargs):
     return out
 
 
+FIXED_CORE = {"sasrec": 0, "shop": 3}  # sasrec files are SASRec's 5-core already; the shop is known
+
+
 def _defaults(format, min_user_count, min_item_count):
-    """sasrec files are already filtered: no k-core unless asked; other sources get a 5-core (shop: 3)."""
-    default = {"sasrec": 0, "shop": 3}.get(format, 5)
+    """(min_user_count, min_item_count), or None for both when the k-core is to be chosen from the data (a
+    source not in FIXED_CORE, neither count given: see preprocess.adaptive_k_core); with one count given, the
+    other is FIXED_CORE's, else 5."""
+    if min_user_count is None and min_item_count is None:
+        return (FIXED_CORE[format],) * 2 if format in FIXED_CORE else None
+    default = FIXED_CORE.get(format, 5)
     return (default if min_user_count is None else min_user_count,
             default if min_item_count is None else min_item_count)
 
@@ -66,13 +73,14 @@ def prepare(path=None, format="shop", errors=None, min_user_count=None, min_item
     For sasrec files nothing is filtered by default (the file is already SASRec's 5-core).
 
     errors=None means "skip" for the bundled shop (its malformed lines are planted on purpose and counted)
-    and "raise" for every other source. min_user_count/min_item_count=None: 3 for shop, 0 for sasrec, else 5.
+    and "raise" for every other source. min_user_count/min_item_count=None: 3 for shop, 0 for sasrec, else
+    the largest k-core of 5, 3, 2 that keeps half of the rows (preprocess.adaptive_k_core; noted in the report).
     pseudonymise_salt: if given, raw user ids are replaced by salted hashes (user_ids then holds the hashes).
     load_options go to `minishop.data.load`: encoding, columns (csv/tsv/parquet), meta (amazon), ...
     """
     if errors is None:
         errors = "skip" if format == "shop" else "raise"
-    min_user_count, min_item_count = _defaults(format, min_user_count, min_item_count)
+    counts = _defaults(format, min_user_count, min_item_count)
     loaded = load(path, format=format, errors=errors, **load_options)
     report = PipelineReport()
     report.add(loaded.report)
@@ -90,8 +98,10 @@ def prepare(path=None, format="shop", errors=None, min_user_count=None, min_item
             frame = _run(report, frame, preprocess.keep_events, events=events)
         if collapse_repeats:
             frame = _run(report, frame, preprocess.collapse_repeats)
-    if min_user_count or min_item_count:
-        frame = _run(report, frame, preprocess.k_core, min_user_count=min_user_count, min_item_count=min_item_count)
+    if counts is None:
+        frame = _run(report, frame, preprocess.adaptive_k_core)
+    elif any(counts):
+        frame = _run(report, frame, preprocess.k_core, min_user_count=counts[0], min_item_count=counts[1])
     if pseudonymise_salt is not None:
         frame, step_report = preprocess.pseudonymise(frame, salt=pseudonymise_salt)
         report.add(step_report)

@@ -191,6 +191,24 @@ def k_core(frame, min_user_count=5, min_item_count=5):
     return frame, report.check()
 
 
+def adaptive_k_core(frame, ks=(5, 3, 2), keep=0.5):
+    """The k-core for the largest k in `ks` that keeps at least `keep` of the rows (else the smallest k).
+
+    A 5-core is the usual cleaning of review and rating data, where it drops a few percent of the rows. On
+    a small or sparse file (a sample of click sessions over thousands of products) it can drop 99%: 130 of
+    12,391 rows, 20 users. Each k tried is noted in the report, so the choice is never silent.
+    """
+    tried = []
+    for k in ks:
+        kept, report = k_core(frame, min_user_count=k, min_item_count=k)
+        tried.append(f"{k}-core keeps {len(kept):,} of {len(frame):,} rows ({len(kept) / max(len(frame), 1):.0%})")
+        if len(kept) >= keep * len(frame) or k == ks[-1]:
+            break
+    report.notes.append(f"k chosen from the data: the largest of {list(ks)} keeping {keep:.0%} of the rows "
+                        f"(else {ks[-1]}): " + "; ".join(tried))
+    return kept, report
+
+
 def pseudonymise(frame, salt, column="user"):
     """Replace raw ids with the first 16 hex digits of sha256(salt + id): stable for one salt, not reversible
     without it. Share the processed data, keep the salt secret."""

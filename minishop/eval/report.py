@@ -14,7 +14,7 @@ def format_table(results, metrics=("NDCG@10", "HR@10"), protocols=("full", "samp
     """results: {name: {"full": {...}, "sampled": {...}}} -> an aligned text table, one row per name.
 
     A protocol missing for some name shows as "-". The first line says what each protocol means. When
-    a row is named `model` and others are present, a last line says whether it beats them all.
+    a row is named `model` and others are present, a last line per protocol says whether it beats them all.
     """
     columns = [(protocol, metric) for protocol in protocols for metric in metrics]
     header = ["recommender"] + [f"{protocol} {metric}" for protocol, metric in columns]
@@ -33,14 +33,20 @@ def format_table(results, metrics=("NDCG@10", "HR@10"), protocols=("full", "samp
         rest = [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
         lines.append("  ".join([first] + rest))
     if model in results and len(results) > 1:
-        lines.append(verdict(results, model, metrics[0], protocols[0]))
+        lines += [verdict(results, model, metrics[0], protocol) for protocol in protocols]
     return "\n".join(lines)
+
+
+def verdicts(results, model="model", metric="NDCG@10", protocols=("full", "sampled")):
+    """{protocol: verdict line}: for results.json, beside the figures it judges."""
+    return {protocol: verdict(results, model, metric, protocol) for protocol in protocols}
 
 
 def verdict(results, model="model", metric="NDCG@10", protocol="full"):
     """One line: does `model` beat every other recommender on `metric` under `protocol`?"""
     score = results[model][protocol][metric]
-    others = {name: r[protocol][metric] for name, r in results.items() if name != model and protocol in r}
+    others = {name: r[protocol][metric] for name, r in results.items()
+              if name != model and isinstance(r.get(protocol), dict)}
     if not others:
         return f"{model}: no baseline measured under {protocol} to compare with"
     best_name = max(others, key=others.get)

@@ -25,8 +25,9 @@ from minishop.config import ModelConfig, check_ranges, check_settings, setting
 from minishop.data import prepare
 from minishop.eval import (ItemKNNRecommender, MarkovRecommender, PopularRecommender, evaluate, evaluate_all,
                            format_table)
+from minishop.eval.report import verdicts
 from minishop.eval.protocols import PROTOCOLS
-from minishop.recsys import runfiles
+from minishop.recsys import defaults, runfiles
 from minishop.recsys.objectives import LOSSES, make_batch
 from minishop.recsys.model import SequentialRecommender
 from minishop.train import TrainResult, train
@@ -36,10 +37,15 @@ from minishop.train import TrainResult, train
 class RecommenderConfig(ModelConfig):
     """Data, model, objective and training settings of one run (saved as config.json in the run folder).
 
-    The model sizes are ModelConfig's defaults; the rest train a small model on the bundled shop in about
-    a minute on a laptop CPU.
+    The widths are ModelConfig's defaults. The settings that default to None (max_len, dropout, batch_size,
+    epochs, eval_every, patience) are chosen from the data when the run starts (minishop.recsys.defaults);
+    a value given here, in a --config file or on the command line is kept as it is.
     """
 
+    max_len: int = setting(None, "longest history read, in items (default: chosen from the data: nine "
+                                 "histories in ten fit)")
+    dropout: float = setting(None, "dropout probability (default: chosen from the data: 0.5 for rare items, "
+                                   "else 0.2)")
     data: str = setting(None, "interactions file, or a downloaded registry data set's name (minishop download "
                               "NAME; default: the bundled shop)")
     format: str = setting("shop", "data format of --data, as minishop.data.prepare reads it")
@@ -48,19 +54,24 @@ class RecommenderConfig(ModelConfig):
     errors: str = setting(None, "malformed rows: raise = stop naming file, line and column; skip = drop and count "
                                 "them (default: skip for the bundled shop, raise otherwise)", choices=("raise", "skip"))
     encoding: str = setting("utf-8", "text encoding of --data (utf-8, latin-1, cp1252, ...)")
-    min_user_count: int = setting(None, "k-core: keep users with at least this many interactions "
-                                        "(default: 3 for the shop, 0 for sasrec, 5 otherwise)")
+    min_user_count: int = setting(None, "k-core: keep users (and items) with at least this many interactions "
+                                        "(default: 3 for the shop, 0 for sasrec, otherwise chosen from the data: "
+                                        "the largest of 5, 3, 2 that keeps half of the rows)")
     loss: str = setting("ce", "bce = SASRec's one-negative BCE, ce = full softmax, sampled = sampled softmax",
                         choices=tuple(sorted(LOSSES)))
     n_negatives: int = setting(100, "negatives per batch of the sampled softmax")
-    batch_size: int = 128
-    epochs: int = 20
+    batch_size: int = setting(None, "histories per optimizer step (default: chosen from the data: 128, fewer "
+                                    "for long histories)")
+    epochs: int = setting(None, "maximum passes over the training data (default: chosen from the data: about "
+                                "4,000 steps; early stopping may end sooner)")
     lr: float = 3e-3
     weight_decay: float = 0.0
     warmup_steps: int = 50
     clip_grad_norm: float = 1.0
-    eval_every: int = setting(2, "validate every N epochs")
-    patience: int = 3
+    eval_every: int = setting(None, "validate every N epochs (default: chosen from the data: about every "
+                                    "120 steps)")
+    patience: int = setting(None, "evaluations without improvement before stopping, 0 = never (default: "
+                                  "chosen from the data: 3, or 5 with under 5,000 validation users)")
     average_from: int = 0
     valid_users: int = setting(None, "validate on this many random users (default: all)")
     valid_protocol: str = setting("full", "early stopping follows validation NDCG@10 under full ranking or "
@@ -93,6 +104,7 @@ class RecommenderRun:
     model: SequentialRecommender  # with the best validated weights, in eval mode
     result: TrainResult
     results: dict  # compare_with_baselines: {"model": {"full": .., "sampled": ..}, "popular": .., ...}
+    config: RecommenderConfig = None  # the settings the run used, those chosen from the data filled in
 
 
 def train_recommender(config, out_dir=None, resume=False, overwrite=False, log=print):
@@ -112,6 +124,9 @@ def train_recommender(config, out_dir=None, resume=False, overwrite=False, log=p
     with runs.building(out_dir):
         prepared = prepare_data(config)
         log(f"data: {config.data or 'bundled shop'}: {prepared.split.n_users} users, {prepared.split.n_items} items")
+        config, chosen = defaults.choose(config, prepared.split)
+        if chosen:
+            log(f"chosen from the data: {defaults.describe(chosen)}")
         if out_dir is not None:
             runfiles.write_start(out_dir, asdict(config), prepared, config.data, resume)
         log(f"model: d_model {config.d_model}, {config.n_blocks} blocks, {config.n_heads} heads, max_len "
@@ -122,8 +137,8 @@ def train_recommender(config, out_dir=None, resume=False, overwrite=False, log=p
         results = compare_with_baselines(model, prepared.split, seed=config.seed, progress=config.progress)
         log(format_table(results))
         if out_dir is not None:
-            runs.write_run(out_dir, results=results)
-    return RecommenderRun(prepared, model, result, results)
+            runs.write_run(out_dir, results=dict(results, verdict=verdicts(results), from_data=chosen))
+    return RecommenderRun(prepared, model, result, results, config)
 
 
 def _check(config):
@@ -160,10 +175,11 @@ def batch_maker(train_sequences, n_items, config):
 def fit_recommender(prepared, config, out_dir=None, resume=False):
     """Train a SequentialRecommender on prepared.split.train; returns (model with the best weights, TrainResult).
 
-    prepared: what minishop.data.prepare returns. With out_dir, the loop keeps best.ckpt, last.ckpt and
-    metrics.jsonl there.
+    prepared: what minishop.data.prepare returns. Settings left at None are chosen from prepared.split
+    (minishop.recsys.defaults). With out_dir, the loop keeps best.ckpt, last.ckpt and metrics.jsonl there.
     """
     _check(config)
+    config, _ = defaults.choose(config, prepared.split)
     if config.device is not None:
         backend.set_backend(config.device)
     split = prepared.split
