@@ -3,10 +3,12 @@
 import json
 import os
 import re
+from types import SimpleNamespace
 
 import pytest
 
 import minishop
+import minishop.recsys.cli
 
 from minishop.cli import build_parser, main
 
@@ -57,6 +59,14 @@ def test_evaluate_reproduces_the_training_results(run_folder, tmp_path, capsys):
     first = json.load(open(os.path.join(run_folder, "results.json")))
     assert again["model"]["full"]["NDCG@10"] == pytest.approx(first["model"]["full"]["NDCG@10"], abs=1e-9)
     assert again["model"]["sampled"]["HR@10"] == pytest.approx(first["model"]["sampled"]["HR@10"], abs=1e-9)
+
+
+def test_evaluate_under_mpiexec_writes_its_json_from_rank_0_only(run_folder, tmp_path, monkeypatch):
+    out = tmp_path / "rank1.json"
+    rank_1 = SimpleNamespace(world=lambda: SimpleNamespace(rank=1, world_size=2))  # what the command asks
+    monkeypatch.setattr(minishop.recsys.cli, "distributed", rank_1)
+    assert main(["evaluate", run_folder, "--json", str(out), "--no-baselines"]) == 0
+    assert not out.exists()
 
 
 @pytest.mark.slow

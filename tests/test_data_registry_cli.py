@@ -69,6 +69,8 @@ def test_train_evaluate_and_recommend_read_a_cached_registry_data_set_by_name(ca
     assert main(["train", "--data", "amazon-games", "--out", run] + TINY) == 0
     config = json.load(open(os.path.join(run, "config.json")))
     assert config["data"] == str(cache / "amazon-games.txt") and config["format"] == "sasrec"
+    # resuming with the name typed again is the same data, not a conflicting setting
+    assert main(["train", "--data", "amazon-games", "--out", run, "--resume", "--quiet"]) == 0
     assert main(["evaluate", run, "--data", "amazon-games", "--no-baselines"]) == 0
     assert main(["recommend", run, "--user", "7", "--data", "amazon-games", "-k", "3"]) == 0
     printed = capsys.readouterr().out

@@ -16,7 +16,7 @@ import os
 import sys
 from dataclasses import replace
 
-from minishop import runs
+from minishop import distributed, runs
 from minishop.config import HELP, add_config_flags, add_run_flags, check_writable, config_from_args
 from minishop.data import registry
 from minishop.eval import evaluate_all, format_table
@@ -101,6 +101,10 @@ def run_train(args):
     if (args.resume or args.overwrite) and not args.out:
         raise ValueError(f"{'--resume' if args.resume else '--overwrite'} needs --out (the run folder)")
     saved = runs.saved_config(args.out) if args.resume else None  # a clear error when there is no run
+    if getattr(args, "data", None) in registry.REGISTRY and not os.path.exists(args.data):
+        # a registry name typed: its cached file and format, as config.json stores them (so --resume --data
+        # NAME matches the run it continues)
+        args.data, args.format = registry.resolve(args.data, getattr(args, "format", None))
     config = config_from_args(RecommenderConfig, args, saved=saved, source=f"{args.out}/config.json")
     config = replace(config, **dict(zip(("data", "format"), registry.resolve(config.data, config.format))))
     train_recommender(config, out_dir=args.out, resume=args.resume, overwrite=args.overwrite)
@@ -141,6 +145,8 @@ def run_evaluate(args):
     else:
         results = {"model": evaluate_all(run.model, prepared.split, stage=args.stage, seed=run.config.seed,
                                          progress=False)}
+    if distributed.world().rank != 0:  # started under mpiexec: one report, one file
+        return 0
     print(f"{args.stage} metrics of {args.checkpoint}:")
     print(format_table(results))
     if args.json_out:
