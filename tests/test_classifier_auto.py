@@ -40,7 +40,8 @@ def without_seconds(choice):
 def test_no_flags_runs_the_contest_records_it_and_trains_the_winner(tmp_path, capsys):
     results, task = train_small(tmp_path / "a")
     choice = results["auto"]
-    assert choice["by_contest"] == ["tokenizer", "n_blocks", "pooling"] and choice["by_rule"] == ["max_len"]
+    assert choice["by_contest"] == ["tokenizer", "n_blocks", "pooling"]
+    assert choice["by_rule"] == ["max_len", "average_from"]
     assert [c["name"] for c in choice["candidates"]] == [auto.describe(s) for _, s in auto.CANDIDATES]
     assert choice["inner"] == {"train": 48, "valid": 16, "words": choice["inner"]["words"]}  # 64 non-test rows
     best = max(choice["candidates"], key=lambda c: c["macro_f1"])
@@ -48,6 +49,7 @@ def test_no_flags_runs_the_contest_records_it_and_trains_the_winner(tmp_path, ca
     for name, value in best["settings"].items():  # the winner's settings are the ones trained
         assert task["train"][name] == value and choice["settings"][name] == value
     assert task["train"]["max_len"] == choice["settings"]["max_len"] == task["model"]["max_len"]
+    assert task["train"]["average_from"] == choice["settings"]["average_from"] == (task["train"]["n_blocks"] == 0)
     assert all(c["epochs_run"] <= choice["epochs_each"] <= 3 for c in choice["candidates"])
     out = capsys.readouterr().out
     assert "<- chosen" in out and best["name"] in out and "on macro-F1" in out
@@ -65,11 +67,11 @@ def test_a_typed_flag_switches_its_choice_off(tmp_path):
     assert "n_blocks" not in choice["settings"]
 
     results, task = train_small(tmp_path / "typed", "--n-blocks", "1", "--tokenizer", "bpe", "--pooling", "max",
-                                "--max-len", "20")
+                                "--max-len", "20", "--average-from", "2")
     choice = results["auto"]
     assert choice["by_contest"] == [] and choice["by_rule"] == [] and choice["candidates"] == []
     assert (task["train"]["n_blocks"], task["train"]["tokenizer"], task["train"]["pooling"]) == (1, "bpe", "max")
-    assert task["train"]["max_len"] == 20
+    assert task["train"]["max_len"] == 20 and task["train"]["average_from"] == 2
 
 
 def test_the_contest_uses_only_non_test_examples_and_picks_the_best_score_the_cheaper_on_a_tie():
@@ -117,8 +119,8 @@ def test_the_time_box_counts_work_and_leaves_out_the_dearest_candidate():
     assert kept == candidates[:1] and left_out == [candidates[1][0]]
 
 
-def test_max_len_is_the_longest_training_sequence_within_the_cap():
-    assert auto.fitted_max_len([3, 17, 9], n_blocks=0) == 17
+def test_max_len_is_the_longest_training_sequence_rounded_up_within_the_cap():
+    assert auto.fitted_max_len([3, 17, 9], n_blocks=0) == 32 and auto.fitted_max_len([33], n_blocks=2) == 64
     assert auto.fitted_max_len([3, 900], n_blocks=0) == auto.MAX_LEN_CAP["bag"]
     assert auto.fitted_max_len([3, 900], n_blocks=2) == auto.MAX_LEN_CAP["transformer"]
 

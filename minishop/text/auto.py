@@ -21,8 +21,9 @@ settings that shape the model are left open (None) unless the user gives them, a
    on the inner validation part; the best wins (on a tie, the cheaper). The winner's settings are then
    trained as usual, on the run's own training and validation parts.
 
-`max_len` is not in the contest: it is set by a rule, the longest training sequence, at most MAX_LEN_CAP
-(a bag of embeddings costs one step per token, so it may read the whole review; attention costs T^2).
+Two settings are not in the contest but follow a rule: `max_len`, the longest training sequence rounded up
+to a multiple of 32, at most MAX_LEN_CAP (a bag of embeddings costs one step per token, so it may read the
+whole review; attention costs T^2), and `average_from`, 1 for a bag of embeddings and 0 for a transformer.
 
 results.json keeps the record: which settings were chosen automatically, the candidates with their scores,
 epochs and seconds, and the one chosen.
@@ -59,8 +60,16 @@ def kind(settings):
 
 
 def fitted_max_len(lengths, n_blocks):
-    """The longest of the training sequences' `lengths`, at most MAX_LEN_CAP for this kind of model."""
-    return max(2, min(max(lengths, default=2), MAX_LEN_CAP["bag" if n_blocks == 0 else "transformer"]))
+    """The longest of the training sequences' `lengths` rounded up to a multiple of 32 (nearby lengths give
+    the same model), at most MAX_LEN_CAP for this kind of model."""
+    longest = 32 * math.ceil(max(lengths, default=1) / 32)
+    return min(longest, MAX_LEN_CAP["bag" if n_blocks == 0 else "transformer"])
+
+
+def fitted_average_from(n_blocks):
+    """Weight averaging from the first epoch for a bag of embeddings (it fits its training set within a few
+    epochs, and the mean of its epochs is steadier than any one of them); none for a transformer."""
+    return 1 if n_blocks == 0 else 0
 
 
 def open_settings(config):
@@ -133,7 +142,8 @@ def choose(texts, parts, config, fit):
         winner = max(record["candidates"], key=lambda c: c["macro_f1"])  # the first (cheaper) of equal scores
     else:
         winner = {"name": describe(candidates[0][1]), "settings": candidates[0][1]}
-    record.update(chosen=winner["name"], seconds=round(time.perf_counter() - started, 2))
+    seconds = round(time.perf_counter() - started, 2) if record["candidates"] else None  # None: no contest
+    record.update(chosen=winner["name"], seconds=seconds)
     return replace(config, **winner["settings"]), record
 
 

@@ -105,7 +105,7 @@ def _add_train_classifier(subparsers):
         description="Train a review classifier and a TF-IDF logistic-regression baseline on the same 70% of the "
                     "examples; score both on the same seeded 20% held out, and write OUT/results.json. The "
                     "tokenizer, blocks, pooling and max-len not given are chosen from the data: a bag of word "
-                    "and word-pair embeddings and a transformer compete on an inner split of the other 80%% "
+                    "and word-pair embeddings and a transformer compete on an inner split of the other 80% "
                     "(--auto-seconds). Without --data: the bundled shop's reviews (--target sentiment or "
                     "rating). Settings: defaults < --config file < command-line options.")
     add_config_flags(parser, ClassifierTaskConfig)

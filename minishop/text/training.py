@@ -243,7 +243,9 @@ class ClassifierTaskConfig(ModelConfig):
     warmup_steps: int = 30
     label_smoothing: float = setting(0.0, "cross-entropy label smoothing")
     patience: int = 5
-    average_from: int = 0
+    average_from: int = setting(None, "from this epoch on, validate and keep the running mean of the end-of-epoch "
+                                      "weights (stochastic weight averaging; 0 = off; default: 1 without blocks, "
+                                      "0 with)")
     test_fraction: float = setting(0.2, "share of the examples held out for the final test")
     valid_fraction: float = 0.1
     seed: int = 0
@@ -383,7 +385,7 @@ def train_classifier(texts, labels, class_names, out_dir, config=None, notes=Non
     def fit_candidate(candidate, train_index, valid_index):
         return fit_classifier(texts, labels, n_classes, train_index, valid_index, candidate).run
 
-    by_rule = [name for name in ("max_len",) if getattr(config, name) is None]
+    by_rule = [name for name in ("max_len", "average_from") if getattr(config, name) is None]
     config, choice = auto.choose(texts, parts, config, fit_candidate)
     fitted = fit_classifier(texts, labels, n_classes, parts["train"], parts["valid"], config, out_dir, resume)
     config = fitted.config
@@ -452,8 +454,10 @@ class FittedClassifier:
 
 def fit_classifier(texts, labels, n_classes, train_index, valid_index, config, out_dir=None, resume=False):
     """Learn the tokenizer from texts[train_index], then train a ReviewClassifier on those examples with early
-    stopping on macro-F1 over texts[valid_index]; a FittedClassifier. config.max_len None becomes the
-    longest training sequence (minishop.text.auto.fitted_max_len). Writes the checkpoints in out_dir if given."""
+    stopping on macro-F1 over texts[valid_index]; a FittedClassifier. config.max_len and config.average_from
+    left at None follow minishop.text.auto's rules. Writes the checkpoints in out_dir if given."""
+    if config.average_from is None:
+        config = replace(config, average_from=auto.fitted_average_from(config.n_blocks))
     train_texts = [texts[i] for i in train_index]
     tokenizer = build_tokenizer(train_texts, config)
     if config.max_len is None:
