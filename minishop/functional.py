@@ -37,32 +37,26 @@ def _int_array(ids, where):
 
 # ----- the affine map -----------------------------------------------------------------------------
 def linear(x, weight, bias=None):
-    """y = x @ W + b: (..., in) @ (in, out) + (out,) -> (..., out), as one node instead of a matmul and an add.
+    """y = x @ W + b: (..., in) @ (in, out) + (out,) -> (..., out), one node for `x @ weight + bias`.
 
-    With the leading axes taken as rows (x2 (rows, in), g2 (rows, out)), the backward is
-        dx = g W^T,   dW = x2^T g2,   db = sum of g2 over the rows
-    The plain reading is `x @ weight + bias`; fused, the bias goes into the product in place, so the
-    forward makes one (..., out) array instead of two, and the graph has one node per layer.
+    Backward, rows = the leading axes (x2 (rows, in), g2 (rows, out)): dx = g W^T, dW = x2^T g2, db = sum of g2 rows.
     """
     x = _tensor(x)
     X, W = x.data, weight.data
-    n_in, n_out = W.shape
-    X2 = X.reshape(-1, n_in)  # (rows, in)
+    X2 = X.reshape(-1, W.shape[0])  # (rows, in)
     y = X2 @ W  # (rows, out)
     if bias is not None:
-        y = backend.xp().add(y, bias.data, out=y) if bias.dtype == y.dtype else y + bias.data
-    y = y.reshape(X.shape[:-1] + (n_out,))  # (..., out)
+        y = backend.xp().add(y, bias.data, out=y) if bias.dtype == y.dtype else y + bias.data  # in place
 
     def _backward(g):
-        g2 = g.reshape(-1, n_out)  # (rows, out)
-        grads = [(g2 @ W.T).reshape(X.shape) if x.requires_grad else None,  # (..., in)
-                 X2.T @ g2 if weight.requires_grad else None]  # (in, out)
-        if bias is not None:
-            grads.append(arrays.sum_leading_axes(g2, 1) if bias.requires_grad else None)  # (out,)
-        return tuple(grads)
+        g2 = g.reshape(-1, W.shape[1])  # (rows, out)
+        dx = (g2 @ W.T).reshape(X.shape) if x.requires_grad else None  # (..., in)
+        dW = X2.T @ g2 if weight.requires_grad else None  # (in, out)
+        db = arrays.sum_leading_axes(g2, 1) if bias is not None and bias.requires_grad else None  # (out,)
+        return (dx, dW) if bias is None else (dx, dW, db)
 
     parents = (x, weight) if bias is None else (x, weight, bias)
-    return Tensor.from_op(y, parents, _backward, "linear")
+    return Tensor.from_op(y.reshape(X.shape[:-1] + W.shape[1:]), parents, _backward, "linear")
 
 
 # ----- elementwise ------------------------------------------------------------------------------
