@@ -458,7 +458,6 @@ print(f"loss of the last point {loss(path[-1]):.4f}; mean loss of the points {me
 # %%
 from minishop.data import prepare
 from minishop.recsys import SequentialRecommender
-
 from minishop.recsys.defaults import choose
 
 shop = prepare()

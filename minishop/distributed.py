@@ -313,10 +313,11 @@ def allreduce_gradients(parameters, weight, loss=0.0, comm=None, bucket_bytes=BU
     weight: n_r, the number of terms this rank's loss averages (0 for an empty part, whose gradients are
     zero). loss: this rank's mean loss. After the call every parameter.grad holds Σ_r (n_r / N) ∇L_r on
     every rank, and the return value is Σ_r (n_r / N) L_r, the loss of the whole batch.
-    A RowGradient (sparse_items, minishop/row_gradient.py) is made dense before the all-reduce: each rank
-    looked up other rows, and a sum of dense arrays is the simple correct way to combine them (gathering
-    every rank's rows would be cheaper for a huge table; not written). So data parallelism gains nothing
-    from sparse rows, but stays correct.
+    A RowGradient (sparse_items, minishop/row_gradient.py) is made dense for the all-reduce, then cut back
+    to the rows that any rank looked up (a (V,) mask summed over the ranks), so lazy Adam updates the rows one
+    process would update. Each rank looked up other rows, and a sum of dense arrays is the simple correct
+    way to combine them (gathering every rank's rows would be cheaper for a huge table; not written), so
+    data parallelism gains no speed from sparse rows, but trains as one process does.
     """
     comm = comm or world()
     if comm.world_size == 1:
@@ -325,11 +326,13 @@ def allreduce_gradients(parameters, weight, loss=0.0, comm=None, bucket_bytes=BU
     totals = comm.allreduce(xp.asarray([float(weight), float(weight) * float(loss)], dtype=xp.float64))
     n_terms, loss_sum = (float(value) for value in backend.to_numpy(totals))  # N and Σ_r n_r L_r
     scale = weight / n_terms  # n_r / N
-    gradients = []
-    for parameter in parameters:
+    gradients, looked_up = [], {}
+    for index, parameter in enumerate(parameters):
         if parameter.grad is None:  # not reached by this rank's part (or an empty part)
             parameter.grad = xp.zeros_like(parameter.data)
         if isinstance(parameter.grad, RowGradient):  # ranks looked up different rows: sum them as dense arrays
+            looked_up[index] = xp.zeros(parameter.shape[0], dtype=xp.float64)
+            looked_up[index][parameter.grad.rows] = 1.0  # (V,) the rows this rank looked up
             parameter.grad = parameter.grad.to_dense()
         gradients.append(parameter.grad)
     for bucket in plan_buckets(gradients, bucket_bytes):
@@ -341,6 +344,10 @@ def allreduce_gradients(parameters, weight, loss=0.0, comm=None, bucket_bytes=BU
             size = gradients[i].size
             parameters[i].grad = flat[offset:offset + size].reshape(gradients[i].shape)
             offset += size
+    for index, rows in looked_up.items():  # back to the rows any rank looked up, as one process has them
+        rows = xp.flatnonzero(comm.allreduce(rows))  # (U,) sorted
+        dense = parameters[index].grad
+        parameters[index].grad = RowGradient(rows, dense[rows], dense.shape, coalesced=True)
     return loss_sum / n_terms
 
 

@@ -137,3 +137,16 @@ def test_prepare_can_pseudonymise_users():
     assert "278" in plain.user_ids and "278" not in hashed.user_ids
     assert all(len(u) == 16 for u in hashed.user_ids[1:])
     assert sorted(map(len, plain.sequences.values())) == sorted(map(len, hashed.sequences.values()))
+
+
+def test_the_k_core_of_an_unknown_source_is_chosen_from_the_data_and_one_count_sets_both(tmp_path):
+    # 40 sessions of 3 clicks over 40 products, each product clicked 3 times: a 5-core would empty it
+    path = tmp_path / "clicks.csv"
+    path.write_text("user,item,timestamp\n" + "".join(
+        f"s{s},p{(s + j) % 40},2024-01-01T00:{s:02d}:0{j}\n" for s in range(40) for j in range(3)))
+    chosen = data.prepare(str(path), format="csv")
+    assert chosen.k_core == 3 and chosen.n_users == 40 and chosen.n_items == 40
+    assert "5-core keeps 0 of 120 rows" in str(chosen.report)
+    given = data.prepare(str(path), format="csv", min_user_count=2)  # the items' count follows the users'
+    assert given.k_core is None and "items >= 2" in str(given.report)
+    assert data.prepare(format="shop").k_core is None  # known sources keep their own k-core

@@ -237,3 +237,13 @@ def test_format_table_lines_up_recommenders_and_protocols():
     assert model_ndcg > 0.25 and lines[4] == f"model beats every baseline on full NDCG@2 ({model_ndcg:.4f} vs popular 0.2500)"
     results["popular"]["full"]["NDCG@2"] = 0.9
     assert "model does NOT beat the baselines on full NDCG@2" in format_table(results, metrics=("NDCG@2",))
+
+
+def test_format_table_reads_a_results_json_and_judges_only_the_protocols_the_model_has():
+    model = {"full": {"NDCG@2": 0.5, "HR@2": 0.6, "n_users": 3}}  # no sampled figures
+    results = {"model": model, "popular": {"full": {"NDCG@2": 0.7, "HR@2": 0.8},
+                                           "sampled": {"NDCG@2": 0.1, "HR@2": 0.2}},
+               "verdict": {"full": "..."}, "from_data": {"max_len": {"value": 20, "why": "..."}}}  # notes
+    lines = format_table(results, metrics=("NDCG@2", "HR@2")).splitlines()
+    assert [line.split()[0] for line in lines[2:4]] == ["model", "popular"] and len(lines) == 5
+    assert lines[4] == "model does NOT beat the baselines on full NDCG@2: 0.5000 vs popular 0.7000"

@@ -2,6 +2,7 @@
 the recommender with sparse_items, and data parallelism, each checked against the dense computation."""
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -280,7 +281,7 @@ def test_sparse_items_give_the_same_loss_gradient_and_sgd_step(float64, loss_nam
     assert np.abs(sparse.item_embedding.weight.data - recommender(True).item_embedding.weight.data).max() > 1e-4
 
 
-def test_data_parallel_ranks_sum_sparse_gradients_as_dense(float64):
+def test_data_parallel_ranks_sum_sparse_gradients_and_keep_the_rows_any_rank_looked_up(float64):
     from test_distributed import ThreadedWorld  # the fake communicator of test_distributed.py
 
     rows = [np.array([1, 1, 4]), np.array([4, 9])]
@@ -300,5 +301,17 @@ def test_data_parallel_ranks_sum_sparse_gradients_as_dense(float64):
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    for grad in results:
-        np.testing.assert_allclose(grad, expected, rtol=1e-14)
+    for grad in results:  # the rows of the whole batch, as one process would have them: lazy Adam updates those
+        assert isinstance(grad, RowGradient) and grad.rows.tolist() == [1, 4, 9]
+        np.testing.assert_allclose(grad.to_dense(), expected, rtol=1e-14)
+
+
+def test_the_sparse_items_setting_reaches_the_model():
+    from minishop.cli import build_parser
+    from minishop.config import config_from_args
+    from minishop.recsys.training import RecommenderConfig, build_model
+
+    config = config_from_args(RecommenderConfig, build_parser().parse_args(["train", "--sparse-items"]))
+    model = build_model(replace(config, max_len=10, dropout=0.1), n_items=5)
+    assert config.sparse_items and model.item_embedding.sparse
+    assert not build_model(RecommenderConfig(max_len=10, dropout=0.1), n_items=5).item_embedding.sparse

@@ -15,6 +15,9 @@ from minishop.data.sequences import remap_ids, to_sequences
 from minishop.data.splits import LeaveOneOutSplit, leave_one_out
 
 
+FIXED_CORE = {"sasrec": 0, "shop": 3}  # k-cores of known sources: sasrec files are SASRec's 5-core already
+
+
 @dataclass
 class Prepared:
     """Everything a next-item model needs. Indices start at 1; 0 is padding."""
@@ -31,6 +34,7 @@ class Prepared:
     interactions: object = None  # the final cleaned table (with user_idx, item_idx columns)
     items: object = None  # the source's item metadata table (shop: title, category, description, ...) or None
     reviews: object = None  # the source's reviews table (shop: user, item, timestamp, rating, text) or None
+    k_core: int = None  # the k of the k-core when it was chosen from the data (preprocess.adaptive_k_core)
 
     def __repr__(self):
         return (f"Prepared({self.n_users:,} users, {self.n_items:,} items, "
@@ -47,16 +51,14 @@ def _run(report, frame, step, *args, **kwargs):
     return out
 
 
-FIXED_CORE = {"sasrec": 0, "shop": 3}  # sasrec files are SASRec's 5-core already; the shop is known
-
-
 def _defaults(format, min_user_count, min_item_count):
     """(min_user_count, min_item_count), or None for both when the k-core is to be chosen from the data (a
-    source not in FIXED_CORE, neither count given: see preprocess.adaptive_k_core); with one count given, the
-    other is FIXED_CORE's, else 5."""
+    format not in FIXED_CORE, neither count given: see preprocess.adaptive_k_core). With one count given,
+    the other is FIXED_CORE's for the shop and sasrec files, else the same."""
     if min_user_count is None and min_item_count is None:
         return (FIXED_CORE[format],) * 2 if format in FIXED_CORE else None
-    default = FIXED_CORE.get(format, 5)
+    given = min_user_count if min_user_count is not None else min_item_count
+    default = FIXED_CORE.get(format, given)
     return (default if min_user_count is None else min_user_count,
             default if min_item_count is None else min_item_count)
 
@@ -74,13 +76,14 @@ def prepare(path=None, format="shop", errors=None, min_user_count=None, min_item
 
     errors=None means "skip" for the bundled shop (its malformed lines are planted on purpose and counted)
     and "raise" for every other source. min_user_count/min_item_count=None: 3 for shop, 0 for sasrec, else
-    the largest k-core of 5, 3, 2 that keeps half of the rows (preprocess.adaptive_k_core; noted in the report).
+    the largest k-core of 5, 3, 2 that keeps half of the rows (preprocess.adaptive_k_core; noted in the report,
+    and the k kept in Prepared.k_core). With one count given, the other is the same (shop, sasrec: theirs).
     pseudonymise_salt: if given, raw user ids are replaced by salted hashes (user_ids then holds the hashes).
     load_options go to `minishop.data.load`: encoding, columns (csv/tsv/parquet), meta (amazon), ...
     """
     if errors is None:
         errors = "skip" if format == "shop" else "raise"
-    counts = _defaults(format, min_user_count, min_item_count)
+    counts, k_core = _defaults(format, min_user_count, min_item_count), None
     loaded = load(path, format=format, errors=errors, **load_options)
     report = PipelineReport()
     report.add(loaded.report)
@@ -100,6 +103,7 @@ def prepare(path=None, format="shop", errors=None, min_user_count=None, min_item
             frame = _run(report, frame, preprocess.collapse_repeats)
     if counts is None:
         frame = _run(report, frame, preprocess.adaptive_k_core)
+        k_core = report.steps[-1].chosen["k"]
     elif any(counts):
         frame = _run(report, frame, preprocess.k_core, min_user_count=counts[0], min_item_count=counts[1])
     if pseudonymise_salt is not None:
@@ -116,7 +120,7 @@ def prepare(path=None, format="shop", errors=None, min_user_count=None, min_item
     return Prepared(sequences=sequences, split=split, n_users=len(users), n_items=len(items),
                     user_ids=[None] + users.ids[1:], item_ids=items.ids, item_titles=titles,
                     item_categories=categories, report=report, interactions=frame, items=loaded.items,
-                    reviews=loaded.reviews)
+                    reviews=loaded.reviews, k_core=k_core)
 
 
 def _metadata(items_table, item_map):

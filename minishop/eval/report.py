@@ -18,6 +18,8 @@ def format_table(results, metrics=("NDCG@10", "HR@10"), protocols=("full", "samp
     """
     columns = [(protocol, metric) for protocol in protocols for metric in metrics]
     header = ["recommender"] + [f"{protocol} {metric}" for protocol, metric in columns]
+    results = {name: scores for name, scores in results.items()  # a results.json also holds notes: skip them
+               if isinstance(scores, dict) and any(isinstance(scores.get(protocol), dict) for protocol in protocols)}
     rows = []
     for name, by_protocol in results.items():
         cells = [str(name)]
@@ -33,13 +35,14 @@ def format_table(results, metrics=("NDCG@10", "HR@10"), protocols=("full", "samp
         rest = [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
         lines.append("  ".join([first] + rest))
     if model in results and len(results) > 1:
-        lines += [verdict(results, model, metrics[0], protocol) for protocol in protocols]
+        lines += [verdict(results, model, metrics[0], protocol) for protocol in protocols if protocol in results[model]]
     return "\n".join(lines)
 
 
 def verdicts(results, model="model", metric="NDCG@10", protocols=("full", "sampled")):
     """{protocol: verdict line}: for results.json, beside the figures it judges."""
-    return {protocol: verdict(results, model, metric, protocol) for protocol in protocols}
+    return {protocol: verdict(results, model, metric, protocol) for protocol in protocols
+            if protocol in results[model]}
 
 
 def verdict(results, model="model", metric="NDCG@10", protocol="full"):
@@ -60,7 +63,7 @@ def _legend(results, protocols):
     """One line naming each protocol, with the number of negatives and users taken from the results."""
     parts = []
     for protocol in protocols:
-        example = next((r[protocol] for r in results.values() if protocol in r), {})
+        example = next((r[protocol] for r in results.values() if isinstance(r.get(protocol), dict)), {})
         n_users = example.get("n_users", "?")
         if protocol == "full":
             excluded = "history excluded" if example.get("exclude_history", True) else "history kept"

@@ -14,9 +14,9 @@ training, by a rule that names the quantity it follows:
                 0.2: the paper's two settings; a rarely seen item's embedding is easy to memorise.
     epochs      enough for about 4,000 optimizer steps (at least 20, at most 400); early stopping ends the
                 run sooner, so this is a ceiling, not a plan.
-    eval_every  validate about every 120 steps (at least every 2 epochs apart).
-    patience    3 evaluations without improvement on 5,000 or more validation users, else 5: the NDCG@10 of
-                a small validation set is noisy (its standard error is about 0.3 / sqrt(users)).
+    eval_every  validate about every 120 steps (at least 2 epochs apart, at most the epochs).
+    patience    3 evaluations without improvement on 5,000 or more validation users (--valid-users counts),
+                else 5: the NDCG@10 of a small validation set is noisy (standard error about 0.3 / sqrt(users)).
 
 choose(config, split) returns the completed config and, for each setting it filled, the value and why; the
 run prints them and stores them in results.json ("from_data"). A setting given on the command line, in a
@@ -35,17 +35,18 @@ STEPS_PER_VALIDATION = 120
 RARE_ITEMS = 20  # training interactions per item below which items count as rare
 
 
-def profile(split):
-    """The numbers the rules read: users, items, interactions, history-length percentiles, users validated."""
+def profile(split, valid_users=None):
+    """The numbers the rules read: users trained on (2+ items), items, interactions, history-length
+    percentiles, and the users validated (all, or valid_users of them)."""
     np = backend.np
-    lengths = np.array([len(items) for items in split.train.values() if len(items) >= 2] or [0])
+    lengths = np.array([len(items) for items in split.train.values() if len(items) >= 2], dtype=np.int64)
     return {
         "users": len(lengths),
         "items": split.n_items,
         "interactions": int(lengths.sum()),
-        "history_p50": float(np.percentile(lengths, 50)),
-        "history_p90": float(np.percentile(lengths, 90)),
-        "valid_users": len(split.valid),
+        "history_p50": float(np.percentile(lengths, 50)) if len(lengths) else 0.0,
+        "history_p90": float(np.percentile(lengths, 90)) if len(lengths) else 0.0,
+        "valid_users": min(len(split.valid), valid_users or len(split.valid)),
     }
 
 
@@ -66,10 +67,10 @@ def rules(shape, given):
     rare = per_item < RARE_ITEMS
     pick("dropout", 0.5 if rare else 0.2, f"{per_item:.1f} training interactions per item ({'rare' if rare else 'dense'}"
                                           f": under {RARE_ITEMS} counts as rare)")
-    pick("epochs", int(min(400, max(20, math.ceil(TARGET_STEPS / steps_per_epoch)))),
-         f"about {TARGET_STEPS} steps of {steps_per_epoch} an epoch; early stopping may end sooner")
-    pick("eval_every", int(max(2, round(STEPS_PER_VALIDATION / steps_per_epoch))),
-         f"about every {STEPS_PER_VALIDATION} steps")
+    epochs = pick("epochs", int(min(400, max(20, math.ceil(TARGET_STEPS / steps_per_epoch)))),
+                  f"about {TARGET_STEPS} steps of {steps_per_epoch} an epoch; early stopping may end sooner")
+    pick("eval_every", int(min(epochs, max(2, round(STEPS_PER_VALIDATION / steps_per_epoch)))),
+         f"about every {STEPS_PER_VALIDATION} steps, within the {epochs} epochs")
     pick("patience", 3 if shape["valid_users"] >= 5000 else 5, f"{shape['valid_users']} validation users")
     return chosen
 
@@ -80,7 +81,8 @@ def choose(config, split):
     missing = [name for name in FROM_DATA if given[name] is None]
     if not missing:
         return config, {}
-    chosen = {name: rule for name, rule in rules(profile(split), given).items() if name in missing}
+    chosen = {name: rule for name, rule in rules(profile(split, config.valid_users), given).items()
+              if name in missing}
     filled = replace(config, **{name: value for name, (value, _) in chosen.items()})
     return filled, {name: {"value": value, "why": why} for name, (value, why) in chosen.items()}
 

@@ -53,9 +53,10 @@ def sequence_events(prepared):
     return events
 
 
-def write_start(out_dir, config, prepared, data_path, resume):
+def write_start(out_dir, config, prepared, data_path, resume, chosen=None):
     """Write config.json, items.json, users.json and data.json before training (on resume: check the data
-    is the same as the run's, and write only config.json, which may have raised epochs or patience)."""
+    is the same as the run's, and write only config.json, which may have raised epochs or patience).
+    data.json also keeps `chosen`, the settings chosen from the data and why (read_chosen)."""
     print_of = fingerprint(data_path, config["format"], prepared)
     if resume:
         if changed_since_training(out_dir, print_of):
@@ -69,7 +70,12 @@ def write_start(out_dir, config, prepared, data_path, resume):
              for user, items in prepared.sequences.items()}
     items = {"ids": [str(raw) for raw in prepared.item_ids],
              "titles": {str(index): title for index, title in prepared.item_titles.items()}}
-    runs.write_run(out_dir, config=config, items=items, users=users, data=print_of)
+    runs.write_run(out_dir, config=config, items=items, users=users, data=dict(print_of, from_data=chosen or {}))
+
+
+def read_chosen(folder):
+    """The settings chosen from the data when the run in folder started ({} for runs older than that)."""
+    return runs.read_json(os.path.join(folder, DATA)).get("from_data", {})
 
 
 def changed_since_training(folder, print_of):

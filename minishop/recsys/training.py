@@ -15,7 +15,7 @@ function (metrics on the validation items; early stopping follows NDCG@10).
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import safetensors
 
@@ -60,6 +60,9 @@ class RecommenderConfig(ModelConfig):
     loss: str = setting("ce", "bce = SASRec's one-negative BCE, ce = full softmax, sampled = sampled softmax",
                         choices=tuple(sorted(LOSSES)))
     n_negatives: int = setting(100, "negatives per batch of the sampled softmax")
+    sparse_items: bool = setting(False, "sampled and bce losses: keep the item table's gradient as the rows looked "
+                                        "up and let Adam update only those (lazy Adam: a step's cost stays flat "
+                                        "as the catalogue grows, but the updates differ from dense Adam's)")
     batch_size: int = setting(None, "histories per optimizer step (default: chosen from the data: 128, fewer "
                                     "for long histories)")
     epochs: int = setting(None, "maximum passes over the training data (default: chosen from the data: about "
@@ -124,11 +127,13 @@ def train_recommender(config, out_dir=None, resume=False, overwrite=False, log=p
     with runs.building(out_dir):
         prepared = prepare_data(config)
         log(f"data: {config.data or 'bundled shop'}: {prepared.split.n_users} users, {prepared.split.n_items} items")
-        config, chosen = defaults.choose(config, prepared.split)
-        if chosen:
+        config, chosen = choose_settings(config, prepared)
+        if resume:  # the saved config holds the values chosen when the run started; so does data.json
+            chosen = runfiles.read_chosen(out_dir)
+        elif chosen:
             log(f"chosen from the data: {defaults.describe(chosen)}")
         if out_dir is not None:
-            runfiles.write_start(out_dir, asdict(config), prepared, config.data, resume)
+            runfiles.write_start(out_dir, asdict(config), prepared, config.data, resume, chosen)
         log(f"model: d_model {config.d_model}, {config.n_blocks} blocks, {config.n_heads} heads, max_len "
             f"{config.max_len}, dropout {config.dropout}; loss {config.loss}; up to {config.epochs} epochs")
         model, result = fit_recommender(prepared, config, out_dir=out_dir, resume=resume)
@@ -139,6 +144,19 @@ def train_recommender(config, out_dir=None, resume=False, overwrite=False, log=p
         if out_dir is not None:
             runs.write_run(out_dir, results=dict(results, verdict=verdicts(results), from_data=chosen))
     return RecommenderRun(prepared, model, result, results, config)
+
+
+def choose_settings(config, prepared):
+    """(config with every setting left at None filled from the data, {setting: {value, why}}): the k-core
+    prepare chose (kept as min_user_count, so evaluate and recommend prepare the same data), then the
+    model and training settings of minishop.recsys.defaults."""
+    chosen = {}
+    if config.min_user_count is None and prepared.k_core is not None:
+        config = replace(config, min_user_count=prepared.k_core)
+        note = next(note for step in prepared.report.steps for note in step.notes if note.startswith("k chosen"))
+        chosen["min_user_count"] = {"value": prepared.k_core, "why": note}
+    config, settings = defaults.choose(config, prepared.split)
+    return config, dict(chosen, **settings)
 
 
 def _check(config):
@@ -152,7 +170,7 @@ def build_model(config, n_items):
     """A SequentialRecommender with the sizes in `config` (parameters drawn from minishop's seeded rng)."""
     return SequentialRecommender(n_items, d_model=config.d_model, n_blocks=config.n_blocks,
                                  n_heads=config.n_heads, max_len=config.max_len, dropout=config.dropout,
-                                 norm_first=config.norm_first)
+                                 norm_first=config.norm_first, sparse_items=config.sparse_items)
 
 
 def batch_maker(train_sequences, n_items, config):
