@@ -23,7 +23,7 @@ from minishop.train import AVERAGE, BEST, LAST, LOG
 
 CONFIG, RESULTS = "config.json", "results.json"
 RUN_FILES = (CONFIG, BEST, LAST, AVERAGE, LOG, "items.json", "users.json", "data.json", "task.json",
-             "tokenizer.json", "tokenizer.json.vocab.txt", "words.json", RESULTS, "report.png")
+             "tokenizer.json", "tokenizer.json.vocab.txt", "words.json", "bow.json", "auto.json", RESULTS, "report.png")
 
 
 def open_run_folder(out_dir, resume=False, overwrite=False, can_resume=True):

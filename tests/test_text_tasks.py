@@ -177,16 +177,18 @@ def test_bench_small_sets_compares_over_seeds_and_skips_missing_files(tmp_path, 
     printed = capsys.readouterr().out
     assert f"{missing}: not found, skipped" in printed
     assert "small labelled set small_reviews: 80 examples, 2 seeds" in printed
-    assert re.search(r"transformer >= bag-of-words in [012] of 2 seeds", printed)
+    assert re.search(r"chosen >= bag-of-words in [012] of 2 seeds", printed)
+    assert "chosen (transformer)" in printed  # labelled by the model the runs chose
     runs = report["small_reviews"]
     assert [run["seed"] for run in runs] == [0, 1] and list(report) == ["small_reviews"]
     for run in runs:
+        assert run["chosen"] == "transformer"
         assert 0 <= run["model_macro_f1"] <= 1 and run["bow_accuracy"] > 0.7  # the fixture is easy for words
     seed_dirs = [json.loads((tmp_path / f"small-small_reviews-seed{s}" / "task.json").read_text()) for s in (0, 1)]
     assert [d["train"]["seed"] for d in seed_dirs] == [0, 1]
     assert all(d["train"]["tokenizer"] == bench.SMALL_SET_OPTIONS["tokenizer"] == "words" for d in seed_dirs)
     assert all(d["train"]["average_from"] == bench.SMALL_SET_OPTIONS["average_from"] == 2 for d in seed_dirs)
-    assert "transformer options {'tokenizer': 'words'" in printed and runs[0]["options"] == bench.SMALL_SET_OPTIONS
+    assert "options {'tokenizer': 'words'" in printed and runs[0]["options"] == bench.SMALL_SET_OPTIONS
     monkeypatch.setenv("MINISHOP_LABELLED_SETS", os.pathsep.join(["a.tsv", "b.tsv"]))
     assert bench.labelled_set_paths(None) == ["a.tsv", "b.tsv"] and bench.labelled_set_paths("c.tsv,d") == ["c.tsv", "d"]
 

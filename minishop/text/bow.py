@@ -19,6 +19,7 @@ Documents are stored sparsely (the indices and values of their non-zero features
 (B, V) array one mini-batch at a time, so memory grows with the text, not with N * V.
 """
 
+import json
 import math
 from collections import Counter
 
@@ -26,6 +27,8 @@ from minishop import backend
 from minishop.tokenizers.words import split_words
 
 np = backend.np
+
+FORMAT = "minishop-bag-of-words"
 
 
 def words(text, ngrams=1):
@@ -175,3 +178,51 @@ class BagOfWordsClassifier:
             x = self.vectorizer.dense(rows[start : start + batch_size])
             predictions.append(backend.to_numpy(self.regression.logits(x).argmax(axis=1)))
         return np.concatenate(predictions)
+
+    def predict_proba(self, texts, batch_size=512):
+        """Class probabilities (N, C) of the texts, as a host float64 array."""
+        rows = self.vectorizer.transform(texts)
+        outputs = [backend.to_numpy(self.regression.predict_proba(self.vectorizer.dense(rows[start : start + batch_size])))
+                   for start in range(0, len(rows), batch_size)]
+        return np.concatenate(outputs).astype(np.float64) if outputs else np.zeros((0, self.n_classes))
+
+    def explain(self, text):
+        """[(term, share)] of the text's terms that pushed towards its predicted class k: x_t (W_tk - mean_j W_tj),
+        the positive parts normalised to sum to 1 (the logits are a sum over terms, so each term's part is exact)."""
+        columns, values = self.vectorizer.transform([text])[0]
+        if len(columns) == 0:
+            return []
+        W = backend.to_numpy(self.regression.W).astype(np.float64)  # (V, C)
+        k = int(self.predict_proba([text])[0].argmax())
+        pushed = np.maximum(values * (W[columns, k] - W[columns].mean(axis=1)), 0.0)  # (terms,)
+        shares = pushed / pushed.sum() if pushed.sum() > 0 else np.full(len(columns), 1 / len(columns))
+        terms = {column: term for term, column in self.vectorizer.vocabulary.items()}
+        return [(terms[int(c)], float(share)) for c, share in zip(columns, shares)]
+
+    def save(self, path):
+        """Write the vocabulary, idf and weights as JSON (a run's bow.json)."""
+        vectorizer = self.vectorizer
+        document = {"format": FORMAT, "n_classes": self.n_classes, "max_features": vectorizer.max_features,
+                    "min_count": vectorizer.min_count, "ngrams": vectorizer.ngrams,
+                    "terms": sorted(vectorizer.vocabulary, key=vectorizer.vocabulary.get),
+                    "idf": vectorizer.idf.tolist(), "W": backend.to_numpy(self.regression.W).tolist(),
+                    "b": backend.to_numpy(self.regression.b).tolist()}
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(document, file)
+
+    @classmethod
+    def load(cls, path):
+        """A BagOfWordsClassifier from save()'s JSON file."""
+        with open(path, encoding="utf-8") as file:
+            document = json.load(file)
+        if document.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a bag-of-words model file (format {document.get('format')!r})")
+        model = cls(document["n_classes"], document["max_features"], document["ngrams"], document["min_count"])
+        model.vectorizer.vocabulary = {term: column for column, term in enumerate(document["terms"])}
+        model.vectorizer.idf = np.array(document["idf"], dtype=np.float64)
+        model.regression = LogisticRegression(len(document["terms"]), document["n_classes"])
+        dtype = backend.default_dtype()
+        model.regression.W = backend.asarray(np.array(document["W"], dtype=dtype).reshape(len(document["terms"]),
+                                                                                   document["n_classes"]))
+        model.regression.b = backend.asarray(np.array(document["b"], dtype=dtype))
+        return model

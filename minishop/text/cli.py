@@ -104,9 +104,9 @@ def _add_train_classifier(subparsers):
         "train-classifier", help="train a review classifier and compare it with bag-of-words",
         description="Train a review classifier and a TF-IDF logistic-regression baseline on the same 70% of the "
                     "examples; score both on the same seeded 20% held out, and write OUT/results.json. The "
-                    "tokenizer, blocks, pooling and max-len not given are chosen from the data: a bag of word "
-                    "and word-pair embeddings and a transformer compete on an inner split of the other 80% "
-                    "(--auto-seconds). Without --data: the bundled shop's reviews (--target sentiment or "
+                    "model (--classifier), tokenizer, blocks, pooling and max-len not given are chosen from the "
+                    "data: bag-of-words itself, a bag of word and word-pair embeddings, the two averaged, and a "
+                    "transformer compete out of fold on the other 80% (--auto-seconds). Without --data: the bundled shop's reviews (--target sentiment or "
                     "rating). Settings: defaults < --config file < command-line options.")
     add_config_flags(parser, ClassifierTaskConfig)
     parser.add_argument("--out", default="runs/classifier", help="run folder to write (default: runs/classifier)")
@@ -121,32 +121,38 @@ def run_train_classifier(args):
                                       args.resume)
     print_choice(results["auto"])
     print(f"held-out test: {results['data']['test']} examples, classes {results['model']['classes']}")
-    print(f"  {'':18s} {'accuracy':>9s} {'macro-F1':>9s}")
-    for name, label in (("model", results["model"]["kind"]), ("bow", "bag-of-words")):
-        print(f"  {label:18s} {results[name]['accuracy']:9.4f} {results[name]['macro_f1']:9.4f}")
+    print(f"  {'':42s} {'accuracy':>9s} {'macro-F1':>9s}")
+    for name, label in (("model", f"chosen: {results['model']['kind']}"), ("bow", "baseline: bag-of-words")):
+        print(f"  {label:42s} {results[name]['accuracy']:9.4f} {results[name]['macro_f1']:9.4f}")
     verdict = results["verdict"]
     winner = {"model": f"the {results['model']['kind']} wins", "bag-of-words": "the bag-of-words baseline wins",
               "tie": "a tie"}[verdict["winner"]]
-    print(f"  {winner} on macro-F1 ({verdict['model']:.4f} against {verdict['bow']:.4f})")
+    print(f"  {winner} on macro-F1 ({verdict['model']:.4f} against {verdict['bow']:.4f})"
+          + (f"; {verdict['note']}" if "note" in verdict else ""))
     print(f"results written to {args.out}/results.json")
 
 
 def print_choice(choice):
-    """The automatic choice as a small table: each candidate's inner-validation score and time, the winner."""
+    """The automatic choice as a small table: each candidate's out-of-fold score and time, the winner."""
     chosen = ", ".join(f"{name} {value}" for name, value in choice["settings"].items())
     if not choice["candidates"]:
-        print(f"settings chosen without a contest: {chosen or 'none (all given)'}")
-        return
-    inner = choice["inner"]
-    print(f"automatic choice ({', '.join(choice['by_contest'])}) on an inner split of the non-test examples "
-          f"({inner['train']} train / {inner['valid']} validation), {choice['epochs_each']} epochs each:")
-    print(f"  {'candidate':52s} {'macro-F1':>9s} {'seconds':>8s}")
-    for candidate in choice["candidates"]:
-        mark = "  <- chosen" if candidate["name"] == choice["chosen"] else ""
-        print(f"  {candidate['name']:52s} {candidate['macro_f1']:9.4f} {candidate['seconds']:8.1f}{mark}")
-    for name in choice["left_out"]:
-        print(f"  {name:52s} left out: over --auto-seconds {choice['seconds_budget']:g}")
-    print(f"settings used: {chosen}")
+        print(f"settings chosen without a contest: {choice['chosen']}; {chosen or 'none (all given)'}")
+    else:
+        inner = choice["inner"]
+        split = (f"{choice['folds']} folds of the {inner['examples']} non-test examples, each scored by a model "
+                 "trained on the others" if choice["folds"] > 1 else
+                 f"an inner split of the non-test examples ({inner['scored']} scored)")
+        print(f"automatic choice ({', '.join(choice['by_contest'])}) on {split}:")
+        print(f"  {'candidate':68s} {'macro-F1':>9s} {'seconds':>8s}")
+        for candidate in choice["candidates"]:
+            mark = "  <- chosen" if candidate["name"] == choice["chosen"] else ""
+            print(f"  {candidate['name']:68s} {candidate['macro_f1']:9.4f} {candidate['seconds']:8.1f}{mark}")
+        for name in choice["left_out"]:
+            print(f"  {name:68s} left out: over --auto-seconds {choice['seconds_budget']:g}")
+        print(f"model chosen: {choice['chosen']} (the first within one standard error, "
+              f"{choice['standard_error']:.4f}, of the best); settings used: {chosen}")
+    if "note" in choice:
+        print(choice["note"])
 
 
 def _add_classify(subparsers):

@@ -20,11 +20,12 @@ scored by perplexity on the same validation tokens, so the three numbers compare
 
 The review classifier: the labelled examples are split once, seeded: 20% held out for the final test, 10% for
 validation (early stopping and the best checkpoint), the rest for training. The settings left unset (the
-tokenizer, the number of blocks, the pooling, max_len) are first chosen from the data (minishop.text.auto: a
-short contest between a bag of word and word-pair embeddings and the transformer, on an inner split of the
-non-test examples). The tokenizer, the chosen model and the bag-of-words model learn from the same training
-examples and are scored on the same test examples by the same functions, so results.json compares like with
-like, and says which won:
+model, the tokenizer, the number of blocks, the pooling, max_len) are first chosen from the data
+(minishop.text.auto: a short contest, scored out of fold on the non-test examples, among bag-of-words itself,
+a bag of word and word-pair embeddings, the mean of those two, and the transformer). The chosen model and the
+bag-of-words baseline learn from the same training examples and are scored on the same test examples by the
+same functions, so results.json compares like with like, and says which won (and, when the model chosen IS
+bag-of-words, says so):
 
     {"model": {"accuracy", "macro_f1", "confusion_matrix", "kind", ...}, "bow": {...}, "data": {...},
      "auto": {"candidates", "chosen", "settings", ...}, "verdict": {"winner", "by", "difference", ...}}
@@ -34,12 +35,14 @@ set by heart within a few epochs; the bag of embeddings (whole words and word pa
 does better, and word dropout (`word_dropout`) and weight averaging (`average_from`) help both (bench/README.md
 has the measurements).
 
-A run folder holds best.ckpt / last.ckpt / metrics.jsonl (from minishop.train), then tokenizer.json (in HuggingFace
-`tokenizers` JSON; words.json for a word vocabulary), task.json (what is needed to rebuild the model) and
-results.json (from minishop.runs.write_run).
+A run folder holds auto.json (the automatic choice, written before the final training), best.ckpt / last.ckpt /
+metrics.jsonl (from minishop.train; none when bag-of-words was chosen), then tokenizer.json (in HuggingFace
+`tokenizers` JSON; words.json for a word vocabulary), bow.json (the bag-of-words model, when it is used),
+task.json (what is needed to rebuild the model) and results.json (from minishop.runs.write_run).
 """
 
 import json
+import os
 from dataclasses import asdict, dataclass, replace
 
 from minishop import backend, distributed, runs
@@ -60,6 +63,8 @@ from minishop.text.word_pairs import WordPairVocab
 from minishop.train import train
 
 np = backend.np
+
+AUTO_FILE = "auto.json"  # the automatic choice, saved before the final training (what --resume reuses)
 
 # ---- the description LM --------------------------------------------------------------------------------
 
@@ -221,6 +226,10 @@ class ClassifierTaskConfig(ModelConfig):
     shop: str = setting(None, "shop folder with reviews.jsonl, read without --data (default: the bundled shop)")
     target: str = setting("sentiment", "label of the shop's reviews (ignored with --data)",
                           choices=("sentiment", "rating"))
+    classifier: str = setting(None, "'neural' (the network --n-blocks, --tokenizer and --pooling describe), 'bow' "
+                                    "(TF-IDF + softmax regression) or 'neural+bow' (the mean of both's "
+                                    "probabilities) (default: chosen on an inner validation split)",
+                              choices=("neural", "bow", "neural+bow"))
     tokenizer: str = setting(None, "'bpe' (byte-level BPE of --vocab-size ids), 'words' (whole lower-cased words) "
                                    "or 'words+pairs' (words and neighbouring word pairs, for --n-blocks 0) "
                                    "(default: chosen on an inner validation split)",
@@ -233,10 +242,10 @@ class ClassifierTaskConfig(ModelConfig):
     pooling: str = setting(None, "how the tokens become one vector: 'mean', 'max', 'mean+max' (both), "
                                  "'attention' (a learned weighting) or 'cls' (the first token) (default: chosen "
                                  "on an inner validation split)", choices=POOLINGS)
-    auto_seconds: float = setting(60.0, "time box of the choice of the settings left unset (tokenizer, blocks, "
-                                        "pooling), in estimated seconds of one CPU core; each candidate trains "
-                                        "the epochs that fit (counted from the data's size, so the same data "
-                                        "always chooses the same)")
+    auto_seconds: float = setting(120.0, "time box of the choice of the settings left unset (model, tokenizer, "
+                                         "blocks, pooling), in estimated seconds of one CPU core; each network "
+                                         "trains the epochs that fit (counted from the data's size, so the same "
+                                         "data always chooses the same); 0 = no contest: bag-of-words")
     epochs: int = 20
     batch_size: int = 32
     lr: float = 1e-3
@@ -338,6 +347,7 @@ def train_review_classifier(out_dir, config=None, overwrite=False, resume=False)
     config = config or ClassifierTaskConfig()
     check_ranges(config)
     check_auto_seconds(config)
+    auto.candidates_for(config)  # settings that do not go together are refused before anything is read
     runs.open_run_folder(out_dir, resume, overwrite)
     with runs.building(out_dir):
         if not resume:
@@ -367,13 +377,14 @@ def load_labelled_texts(config):
 
 
 def train_classifier(texts, labels, class_names, out_dir, config=None, notes=None, progress=None, resume=False):
-    """Train and compare the classifier and the bag-of-words model on (texts, integer labels).
+    """Train and compare the chosen classifier and the bag-of-words model on (texts, integer labels).
 
-    The settings config leaves at None are chosen first (minishop.text.auto, on the non-test examples only).
-    Writes out_dir/{best.ckpt, last.ckpt, metrics.jsonl, tokenizer.json or words.json, task.json,
-    results.json} and returns the results dict; `notes` (a dict) is added to its "data" part. progress, when
-    given, replaces config.progress (kept for the callers that pass it apart from the config). resume
-    continues from out_dir/last.ckpt (the choice is made again first: the same data and seed choose the same).
+    The settings config leaves at None are chosen first (minishop.text.auto, on the non-test examples only)
+    and saved as out_dir/auto.json before the final training, so that resume continues with the same choice.
+    Writes out_dir/{best.ckpt, last.ckpt, metrics.jsonl, tokenizer.json or words.json (a network), bow.json
+    (bag-of-words, alone or in the ensemble), auto.json, task.json, results.json} and returns the results
+    dict; `notes` (a dict) is added to its "data" part. progress, when given, replaces config.progress (kept
+    for the callers that pass it apart from the config). resume continues from out_dir/last.ckpt.
     """
     config = config or ClassifierTaskConfig()
     config = config if progress is None else replace(config, progress=progress)
@@ -381,57 +392,96 @@ def train_classifier(texts, labels, class_names, out_dir, config=None, notes=Non
     labels = np.asarray(labels, dtype=np.int64)
     n_classes = len(class_names)
     parts = split_examples(len(texts), config)
-
-    def fit_candidate(candidate, train_index, valid_index):
-        return fit_classifier(texts, labels, n_classes, train_index, valid_index, candidate).run
-
     by_rule = [name for name in ("max_len", "average_from") if getattr(config, name) is None]
-    config, choice = auto.choose(texts, parts, config, fit_candidate)
-    fitted = fit_classifier(texts, labels, n_classes, parts["train"], parts["valid"], config, out_dir, resume)
-    config = fitted.config
-    choice.update(by_rule=by_rule, settings={name: getattr(config, name) for name in choice["by_contest"] + by_rule})
+    config, choice = resolved_choice(texts, labels, n_classes, parts, config, out_dir, resume)
 
-    test_texts = [texts[i] for i in parts["test"]]
-    model_predicted = predict_proba(fitted.model, fitted.encode(test_texts).sequences, fitted.pad_id).argmax(axis=1)
+    train_texts, test_texts = [texts[i] for i in parts["train"]], [texts[i] for i in parts["test"]]
     bow = BagOfWordsClassifier(n_classes)
-    bow.fit([texts[i] for i in parts["train"]], labels[parts["train"]], seed=config.seed)
+    bow.fit(train_texts, labels[parts["train"]], seed=config.seed)
+    fitted = None
+    if config.classifier != "bow":
+        fitted = fit_classifier(texts, labels, n_classes, parts["train"], parts["valid"], config, out_dir, resume)
+        config = fitted.config
+    choice.update(by_rule=by_rule if fitted else [],
+                  settings={name: getattr(config, name) for name in choice["by_contest"] + by_rule
+                            if fitted or name == "classifier"})
+    chosen = chosen_classifier(config.classifier, fitted, bow)
     test_labels = labels[parts["test"]]
     results = {
-        "model": text_metrics.classification_report(test_labels, model_predicted, class_names),
+        "model": text_metrics.classification_report(test_labels, chosen.predict_proba(test_texts).argmax(axis=1),
+                                                    class_names),
         "bow": text_metrics.classification_report(test_labels, bow.predict(test_texts), class_names),
         "data": {"examples": len(texts), **{name: len(index) for name, index in parts.items()},
-                 "truncated": sum(fitted.encode([texts[i] for i in index]).truncated for index in parts.values()),
+                 "truncated": sum(fitted.encode([texts[i] for i in index]).truncated
+                                  for index in parts.values()) if fitted else 0,
                  "max_len": config.max_len, "class_counts": np.bincount(labels, minlength=n_classes).tolist(),
                  **(notes or {})},
-        "training": {"epochs_run": fitted.run.epochs_run, "best_epoch": fitted.run.best_epoch,
-                     "seconds": fitted.run.seconds},
+        "training": ({"epochs_run": fitted.run.epochs_run, "best_epoch": fitted.run.best_epoch,
+                      "seconds": fitted.run.seconds} if fitted else {"epochs_run": None, "best_epoch": None}),
     }
     results["model"]["kind"] = model_kind(config)
     results["auto"] = choice
-    results["verdict"] = verdict(results)
-    runs.write_run(out_dir, tokenizer=fitted.tokenizer, results=results,
-                   task={"task": "review-classifier", "model": fitted.model.config, "classes": list(class_names),
+    results["verdict"] = verdict(results, chosen=config.classifier)
+    if out_dir is not None and config.classifier != "neural":
+        bow.save(os.path.join(out_dir, "bow.json"))
+    runs.write_run(out_dir, tokenizer=fitted.tokenizer if fitted else None, results=results,
+                   task={"task": "review-classifier", "classifier": config.classifier,
+                         "model": fitted.model.config if fitted else None, "classes": list(class_names),
                          "train": asdict(config)})
     return results
 
 
+def resolved_choice(texts, labels, n_classes, parts, config, out_dir, resume):
+    """(config, record) of the automatic choice: read back from out_dir/auto.json when resuming a run that
+    made it, else made now (minishop.text.auto) and saved there before any final training."""
+    saved = os.path.join(out_dir, AUTO_FILE) if out_dir is not None else None
+    if resume and saved and os.path.exists(saved):
+        record = runs.read_json(saved)
+        return replace(config, **record["chosen_settings"]), record
+
+    def fit_predict(candidate, fit, stop, score):
+        if candidate.classifier == "bow":
+            model = BagOfWordsClassifier(n_classes)
+            model.fit([texts[i] for i in fit], labels[fit], seed=candidate.seed)
+            return model.predict_proba([texts[i] for i in score]), None
+        fitted = fit_classifier(texts, labels, n_classes, fit, stop, candidate)
+        return predict_proba(fitted.model, fitted.encode([texts[i] for i in score]).sequences, fitted.pad_id), fitted.run
+
+    config, record = auto.choose(texts, labels, parts, config, fit_predict)
+    if saved is not None:
+        runs.write_run(out_dir, auto=record)
+    return config, record
+
+
+def chosen_classifier(classifier, fitted, bow):
+    """What reads the texts: the network, bag-of-words, or the ensemble of both (mean probabilities)."""
+    network = NetworkClassifier(fitted.model, fitted.tokenizer) if fitted else None
+    return {"neural": network, "bow": bow, "neural+bow": Ensemble([network, bow]) if fitted else None}[classifier]
+
+
 def check_auto_seconds(config):
-    """auto_seconds must be a number of seconds, 0 or more (0: no contest, the cheapest candidate)."""
+    """auto_seconds must be a number of seconds, 0 or more (0: no contest, the first candidate:
+    bag-of-words when no network setting is typed)."""
     if config.auto_seconds is None or config.auto_seconds < 0:
         raise ValueError(f"--auto-seconds {config.auto_seconds!r}: expected a value >= 0")
 
 
 def model_kind(config):
-    """'bag of embeddings' (no blocks) or 'transformer': how the table names the model."""
-    return "bag of embeddings" if config.n_blocks == 0 else "transformer"
+    """How the table names the chosen model: 'bag-of-words', 'bag of embeddings', 'transformer', or one of the
+    last two '+ bag-of-words' (the ensemble)."""
+    if config.classifier == "bow":
+        return "bag-of-words"
+    network = "bag of embeddings" if config.n_blocks == 0 else "transformer"
+    return network + (" + bag-of-words" if config.classifier == "neural+bow" else "")
 
 
-def verdict(results, metric="macro_f1"):
-    """{"winner": "model", "bag-of-words" or "tie", "by", "model", "bow", "difference"}: plain words for
-    results.json and the printed table on whether the baseline won."""
+def verdict(results, metric="macro_f1", chosen=None):
+    """{"winner": "model", "bag-of-words" or "tie", "by", "model", "bow", "difference"} (and "note" when the
+    model chosen IS bag-of-words): plain words for results.json and the printed table on whether the baseline won."""
     model, bow = results["model"][metric], results["bow"][metric]
     winner = "tie" if abs(model - bow) < 1e-12 else ("model" if model > bow else "bag-of-words")
-    return {"winner": winner, "by": metric, "model": model, "bow": bow, "difference": model - bow}
+    result = {"winner": winner, "by": metric, "model": model, "bow": bow, "difference": model - bow}
+    return {**result, "note": auto.CHOSEN_BOW} if chosen == "bow" else result
 
 
 @dataclass
@@ -497,22 +547,61 @@ def split_examples(n, config):
 
 
 def load_classifier(path):
-    """(model, tokenizer, class names) from a run folder or a checkpoint file inside one."""
+    """(model, tokenizer, class names) from a run folder or a checkpoint file inside one. When the run chose
+    bag-of-words or the ensemble, model is that (it reads raw texts) and tokenizer is None."""
+    folder, _ = runs.run_paths(path)
+    task = runs.read_json(os.path.join(folder, "task.json"))
+    classifier = task.get("classifier", "neural")
+    if classifier == "bow":
+        return BagOfWordsClassifier.load(os.path.join(folder, "bow.json")), None, task["classes"]
     model, tokenizer, task = runs.load_task_run(path, "review-classifier", ReviewClassifier, load_tokenizer)
+    if classifier == "neural+bow":
+        bow = BagOfWordsClassifier.load(os.path.join(folder, "bow.json"))
+        return Ensemble([NetworkClassifier(model, tokenizer), bow]), None, task["classes"]
     return model, tokenizer, task["classes"]
 
 
+class NetworkClassifier:
+    """A ReviewClassifier with its tokenizer, reading raw texts (as bag-of-words does)."""
+
+    def __init__(self, model, tokenizer):
+        self.model, self.tokenizer = model, tokenizer
+
+    def encode(self, texts):
+        return corpus.encode_texts(self.tokenizer, texts, self.model.config["max_len"], add_eos=False).sequences
+
+    def predict_proba(self, texts):
+        """Class probabilities (N, C), a host array."""
+        return predict_proba(self.model, self.encode(texts), self.tokenizer.special_tokens["<pad>"])
+
+    def explain(self, text):
+        """[(token, weight)]: the share of the prediction each token carried (ReviewClassifier.token_importance)."""
+        sequence = self.encode([text])[0]
+        ids, padding = corpus.pad_right([sequence], self.tokenizer.special_tokens["<pad>"])
+        importance = backend.to_numpy(self.model.token_importance(ids, padding))[0]
+        return [(self.tokenizer.decode([token]), float(w)) for token, w in zip(sequence, importance)]
+
+
+class Ensemble:
+    """Several classifiers reading the same texts: the mean of their class probabilities (auto.ensemble_probabilities).
+    Explained by its first part (the network)."""
+
+    def __init__(self, parts):
+        self.parts = parts
+
+    def predict_proba(self, texts):
+        return auto.ensemble_probabilities([part.predict_proba(texts) for part in self.parts])  # (N, C)
+
+    def explain(self, text):
+        return self.parts[0].explain(text)
+
+
 def classify_texts(model, tokenizer, classes, texts):
-    """For each text: its predicted label, the probability of every class, and each token with the share
-    of last-block attention it received (the words the prediction leaned on)."""
-    encoded = corpus.encode_texts(tokenizer, texts, model.config["max_len"], add_eos=False).sequences
-    probabilities = predict_proba(model, encoded, tokenizer.special_tokens["<pad>"])
-    results = []
-    for sequence, probs in zip(encoded, probabilities):
-        ids, padding = corpus.pad_right([sequence], tokenizer.special_tokens["<pad>"])
-        importance = backend.to_numpy(model.token_importance(ids, padding))[0]
-        tokens = [tokenizer.decode([token]) for token in sequence]
-        results.append({"label": classes[int(probs.argmax())],
-                        "probabilities": {name: float(p) for name, p in zip(classes, probs)},
-                        "attention": [(token, float(w)) for token, w in zip(tokens, importance)]})
-    return results
+    """For each text: its predicted label, the probability of every class, and each token with its share of the
+    prediction (the last block's attention it received, a bag's exact push, or a word's TF-IDF push). model and
+    tokenizer as load_classifier returns them (tokenizer None: the model reads raw texts)."""
+    reader = NetworkClassifier(model, tokenizer) if tokenizer is not None else model
+    probabilities = reader.predict_proba(texts)
+    return [{"label": classes[int(probs.argmax())],
+             "probabilities": {name: float(p) for name, p in zip(classes, probs)},
+             "attention": reader.explain(text)} for text, probs in zip(texts, probabilities)]
