@@ -16,8 +16,6 @@ tokenizer is meant for a model that ignores order (n_blocks=0, a mean over the t
     vocab.encode("not good at all") -> ids of not, good, at, all, then of "not good", "good at", ... if kept
 """
 
-import json
-import os
 from collections import Counter
 
 from minishop.tokenizers.pretokenize import DEFAULT_SPECIAL_TOKENS
@@ -32,7 +30,10 @@ def word_pairs(words):
 
 
 class WordPairVocab(WordVocab):
-    """Word and word-pair <-> id; words first, then pairs (a pair holds a space, a word never does)."""
+    """Word and word-pair <-> id; words first, then pairs (a pair holds a space, a word never does). Saved
+    and loaded as WordVocab's JSON, under its own format name."""
+
+    FORMAT = FORMAT
 
     @classmethod
     def train(cls, texts, min_count=1, min_pair_count=2, special_tokens=DEFAULT_SPECIAL_TOKENS):
@@ -54,18 +55,3 @@ class WordPairVocab(WordVocab):
         words = split_words(text)
         return [self.ids.get(word, unk) for word in words] + [self.ids[p] for p in word_pairs(words) if p in self.ids]
 
-    def save(self, path):
-        """Write the vocabulary as readable JSON (format minishop-word-pairs)."""
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as file:
-            json.dump({"format": FORMAT, "special_tokens": list(self.special_tokens), "words": self.words}, file,
-                      indent=1, ensure_ascii=False)
-
-    @classmethod
-    def load(cls, path):
-        """Read a file written by save()."""
-        with open(path, encoding="utf-8") as file:
-            model = json.load(file)
-        if model.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a WordPairVocab file (format {model.get('format')!r}, expected {FORMAT!r})")
-        return cls(model["words"], model["special_tokens"])

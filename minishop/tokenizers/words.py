@@ -37,6 +37,8 @@ def split_words(text):
 class WordVocab:
     """Word <-> id, with special tokens first. Build one with `WordVocab.train(...)` or `WordVocab.load(path)`."""
 
+    FORMAT = FORMAT  # the "format" field of the saved JSON (a subclass names its own)
+
     def __init__(self, words, special_tokens=DEFAULT_SPECIAL_TOKENS):
         """`words`: the vocabulary in id order (after the specials); `special_tokens`: strings, ids 0, 1, ..."""
         special_tokens, words = tuple(special_tokens), list(words)
@@ -76,7 +78,7 @@ class WordVocab:
         """Write the vocabulary as readable JSON."""
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "w", encoding="utf-8") as file:
-            json.dump({"format": FORMAT, "special_tokens": list(self.special_tokens), "words": self.words}, file,
+            json.dump({"format": self.FORMAT, "special_tokens": list(self.special_tokens), "words": self.words}, file,
                       indent=1, ensure_ascii=False)
 
     @classmethod
@@ -84,6 +86,7 @@ class WordVocab:
         """Read a file written by save()."""
         with open(path, encoding="utf-8") as file:
             model = json.load(file)
-        if model.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a WordVocab file (format {model.get('format')!r}, expected {FORMAT!r})")
+        if model.get("format") != cls.FORMAT:
+            raise ValueError(f"{path}: not a {cls.__name__} file (format {model.get('format')!r}, expected "
+                             f"{cls.FORMAT!r})")
         return cls(model["words"], model["special_tokens"])
