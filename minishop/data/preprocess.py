@@ -196,7 +196,7 @@ def adaptive_k_core(frame, ks=(5, 3, 2), keep=0.5):
 
     A 5-core is the usual cleaning of review and rating data, where it drops a few percent of the rows. On
     a small or sparse file (a sample of click sessions over thousands of products) it can drop nearly all
-    of them. Each k tried is noted in the report, and the k kept is report.chosen["k"].
+    of them. Each k tried is noted in the report; report.chosen holds the k kept and why.
     """
     tried = []
     for k in ks:
@@ -204,9 +204,9 @@ def adaptive_k_core(frame, ks=(5, 3, 2), keep=0.5):
         tried.append(f"{k}-core keeps {len(kept):,} of {len(frame):,} rows ({len(kept) / max(len(frame), 1):.0%})")
         if len(kept) >= keep * len(frame) or k == ks[-1]:
             break
-    report.notes.append(f"k chosen from the data: the largest of {list(ks)} keeping {keep:.0%} of the rows "
-                        f"(else {ks[-1]}): " + "; ".join(tried))
-    report.chosen["k"] = k
+    why = f"the largest of {list(ks)} keeping {keep:.0%} of the rows (else {ks[-1]}): " + "; ".join(tried)
+    report.notes.append(f"k chosen from the data: {why}")
+    report.chosen.update(k=k, why=why)
     return kept, report
 
 

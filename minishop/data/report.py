@@ -24,7 +24,7 @@ class Report:
     rows_out: int
     dropped: dict = field(default_factory=dict)  # reason -> number of rows
     notes: list = field(default_factory=list)  # things changed but not dropped ("lower-cased 321 event names")
-    chosen: dict = field(default_factory=dict)  # settings the step chose from the data ({"k": 3} for a k-core)
+    chosen: dict = field(default_factory=dict)  # settings the step chose from the data ({"k": 3, "why": ...} for a k-core)
 
     def drop(self, reason, n=1):
         """Count `n` rows dropped for `reason` (zero counts are not recorded)."""

@@ -101,10 +101,10 @@ def run_train(args):
     if (args.resume or args.overwrite) and not args.out:
         raise ValueError(f"{'--resume' if args.resume else '--overwrite'} needs --out (the run folder)")
     saved = runs.saved_config(args.out) if args.resume else None  # a clear error when there is no run
-    if getattr(args, "data", None) in registry.REGISTRY and not os.path.exists(args.data):
-        # a registry name typed: its cached file and format, as config.json stores them (so --resume --data
-        # NAME matches the run it continues)
-        args.data, args.format = registry.resolve(args.data, getattr(args, "format", None))
+    if getattr(args, "data", None):  # a registry name typed becomes its cached file and format, as config.json
+        path, data_format = registry.resolve(args.data, getattr(args, "format", None))  # stores them, so
+        if path != args.data:  # --resume --data NAME matches the run it continues
+            args.data, args.format = path, data_format
     config = config_from_args(RecommenderConfig, args, saved=saved, source=f"{args.out}/config.json")
     config = replace(config, **dict(zip(("data", "format"), registry.resolve(config.data, config.format))))
     train_recommender(config, out_dir=args.out, resume=args.resume, overwrite=args.overwrite)

@@ -153,8 +153,8 @@ def choose_settings(config, prepared):
     chosen = {}
     if config.min_user_count is None and prepared.k_core is not None:
         config = replace(config, min_user_count=prepared.k_core)
-        note = next(note for step in prepared.report.steps for note in step.notes if note.startswith("k chosen"))
-        chosen["min_user_count"] = {"value": prepared.k_core, "why": note}
+        why = next(step.chosen["why"] for step in prepared.report.steps if "k" in step.chosen)
+        chosen["min_user_count"] = {"value": prepared.k_core, "why": why}
     config, settings = defaults.choose(config, prepared.split)
     return config, dict(chosen, **settings)
 
